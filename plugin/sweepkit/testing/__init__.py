@@ -1,0 +1,1 @@
+"""Test helpers that ship with sweepkit (a fake ``wandb``, contract suites)."""
