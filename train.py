@@ -39,16 +39,16 @@ def main(argv: list[str] | None = None) -> int:
         run.finish(exit_code=2)
         return 2
     run.summary.update(result.summary)
+    run.finish(exit_code=0 if result.ok else 1)
     if not result.ok:
         print(f"train.py: failed: {result.failure}", file=sys.stderr)
-    run.finish(exit_code=0 if result.ok else 1)
+        return 1
+    summary = result.summary
     print(
-        f"best val_accuracy {result.summary.get('best_val_accuracy', float('nan')):.4f} "
-        f"(val_loss {result.summary.get('best_val_loss', float('nan')):.4f}) "
-        f"at epoch {result.summary.get('best_epoch')}, {result.summary['epochs_trained']} epochs, "
-        f"{result.summary['train_seconds']:.1f} s"
+        f"best val_accuracy {summary['best_val_accuracy']:.4f} (val_loss {summary['best_val_loss']:.4f}) "
+        f"at epoch {summary['best_epoch']}; {summary['epochs_trained']} epochs in {summary['train_seconds']:.1f} s"
     )
-    return 0 if result.ok else 1
+    return 0
 
 
 if __name__ == "__main__":

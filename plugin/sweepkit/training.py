@@ -49,7 +49,7 @@ class _Fit:
     stopped_epoch: int | None
     epochs_trained: int
     failure: str | None
-    test: dict[str, float]
+    scores: dict[str, float]
     parameters: int
 
 
@@ -95,14 +95,14 @@ def _fit(hp: Mapping[str, Any], run: Any, x_train, y_train, x_val, y_val, data: 
     val_losses = history.get("val_loss", [])
     finite = [(value, index) for index, value in enumerate(val_losses) if math.isfinite(value)]
     best_epoch = min(finite)[1] + 1 if finite else 0
-    test: dict[str, float] = {}
+    scores: dict[str, float] = {}
     if nan_guard.reason is None:
         # The weights the run ends with (the best epoch's when early stopping
         # restored them), scored once more on the validation data.
-        test["final_val_loss"] = float(model.evaluate(x_val, y_val, batch_size=max(256, hp["batch_size"]), verbose=0, return_dict=True)["loss"])
+        scores["final_val_loss"] = float(model.evaluate(x_val, y_val, batch_size=max(256, hp["batch_size"]), verbose=0, return_dict=True)["loss"])
     if nan_guard.reason is None and data.x_test is not None:
-        scores = model.evaluate(data.x_test, data.y_test, batch_size=max(256, hp["batch_size"]), verbose=0, return_dict=True)
-        test = {f"test_{key}": float(value) for key, value in scores.items()}
+        test = model.evaluate(data.x_test, data.y_test, batch_size=max(256, hp["batch_size"]), verbose=0, return_dict=True)
+        scores |= {f"test_{key}": float(value) for key, value in test.items()}
     stopped = early_stopping.stopped_epoch + 1 if early_stopping is not None and early_stopping.stopped_epoch > 0 else None
     return _Fit(
         history=history,
@@ -110,14 +110,14 @@ def _fit(hp: Mapping[str, Any], run: Any, x_train, y_train, x_val, y_val, data: 
         stopped_epoch=stopped,
         epochs_trained=len(history.get("loss", [])),
         failure=nan_guard.reason,
-        test=test,
+        scores=scores,
         parameters=model.count_params(),
     )
 
 
 def _best(fit: _Fit, key: str) -> float:
-    values = fit.history.get(key, [])
-    return float(values[fit.best_epoch - 1]) if fit.best_epoch else float("nan")
+    """The value of ``key`` at the fit's best epoch (lowest val_loss)."""
+    return float(fit.history[key][fit.best_epoch - 1])
 
 
 def train(hp: Mapping[str, Any], run: Any) -> TrainResult:
@@ -136,12 +136,13 @@ def train(hp: Mapping[str, Any], run: Any) -> TrainResult:
     if hp["folds"] < 2:
         fit = _fit(hp, run, data.x_train, data.y_train, data.x_val, data.y_val, data, prefix="")
         fits = [fit]
-        summary.update(
-            best_val_loss=_best(fit, "val_loss"),
-            best_val_accuracy=_best(fit, "val_accuracy"),
-            best_epoch=fit.best_epoch,
-            **fit.test,
-        )
+        if fit.best_epoch:
+            summary.update(
+                best_val_loss=_best(fit, "val_loss"),
+                best_val_accuracy=_best(fit, "val_accuracy"),
+                best_epoch=fit.best_epoch,
+                **fit.scores,
+            )
     else:
         from sklearn.model_selection import StratifiedKFold
 
@@ -165,8 +166,8 @@ def train(hp: Mapping[str, Any], run: Any) -> TrainResult:
             run.log(row)
             summary.update(row)
             summary.update(best_val_loss=row["val_loss"], best_val_accuracy=row["val_accuracy"], folds=len(fits))
-            for key in fits[0].test:
-                summary[key] = float(np.mean([fit.test[key] for fit in fits]))
+            for key in fits[0].scores:
+                summary[key] = float(np.mean([fit.scores[key] for fit in fits]))
 
     failure = next((fit.failure for fit in fits if fit.failure), None)
     summary.update(
