@@ -1,0 +1,179 @@
+"""Start, watch and stop the process of one trial, the way ``wandb agent`` does.
+
+A trial runs in its own session (so its own process group) with stdin closed:
+Ctrl-C in the agent's terminal does not reach it, and a stop signal reaches the
+program and everything it started. Its output goes to a file beside the sweep
+store so the agent never blocks on a full pipe and can keep the last lines of a
+failed run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from sweepkit.agent.store import pid_is_alive
+
+OUTPUT_TAIL_LINES = 40
+# Read at most this much from the end of an output file for its tail.
+_TAIL_BYTES = 64 * 1024
+_ENV = "/usr/bin/env"
+
+
+class LaunchError(Exception):
+    """A trial cannot start: its interpreter or program is missing."""
+
+
+@dataclass
+class TrialProcess:
+    """A running trial.
+
+    Attributes:
+        run_id: The W&B run id.
+        popen: The process.
+        output_path: Where its stdout and stderr go.
+        started: ``time.monotonic()`` at start.
+        terminated_at: ``time.monotonic()`` when SIGTERM was sent, else None.
+        killed: Whether SIGKILL was sent.
+    """
+
+    run_id: str
+    popen: subprocess.Popen[bytes]
+    output_path: Path
+    started: float
+    terminated_at: float | None = None
+    killed: bool = False
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def poll(self) -> int | None:
+        """The exit code (negative: killed by that signal), or None while it runs."""
+        return self.popen.poll()
+
+    def terminate(self) -> None:
+        """SIGTERM to the trial's process group (the program and what it started)."""
+        if self.terminated_at is None:
+            self.terminated_at = time.monotonic()
+        signal_group(self.pid, signal.SIGTERM)
+
+    def kill(self) -> None:
+        """SIGKILL to the trial's process group."""
+        self.killed = True
+        signal_group(self.pid, signal.SIGKILL)
+
+    def output_tail(self, lines: int = OUTPUT_TAIL_LINES) -> str:
+        """The last lines the trial printed."""
+        return output_tail(self.output_path, lines)
+
+
+def start_trial(
+    run_id: str,
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    *,
+    cwd: str | os.PathLike[str],
+    output_path: Path,
+) -> TrialProcess:
+    """Start one trial in its own session with stdin closed, output to ``output_path``."""
+    output_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(output_path, "ab") as output:
+        popen = subprocess.Popen(
+            list(argv),
+            env=dict(env),
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    return TrialProcess(run_id=run_id, popen=popen, output_path=output_path, started=time.monotonic())
+
+
+def signal_group(pid: int, signum: int) -> None:
+    """Send a signal to the process group a trial leads; a group already gone is fine."""
+    try:
+        os.killpg(pid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def stop_orphan(pid: int | None, pid_start: str | None, *, grace: float = 5.0) -> bool:
+    """Stop a trial whose agent died: SIGTERM to its group, SIGKILL after ``grace`` seconds.
+
+    Returns whether the trial was still running. A pid the OS has since given to
+    another process (its start time differs) is left alone.
+    """
+    if not pid_is_alive(pid, pid_start):
+        # The leader is gone; members it left behind (W&B's service) still get the signal.
+        if pid:
+            signal_group(pid, signal.SIGKILL)
+        return False
+    signal_group(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and pid_is_alive(pid, pid_start):
+        _reap(pid)
+        time.sleep(0.05)
+    signal_group(pid, signal.SIGKILL)
+    _reap(pid)
+    return True
+
+
+def _reap(pid: int) -> None:
+    # An orphan this process happened to start (tests resume in-process) must be
+    # reaped, or it lingers as a zombie that still looks alive.
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+def output_tail(path: Path, lines: int = OUTPUT_TAIL_LINES) -> str:
+    """The last ``lines`` lines of a file ('' when it does not exist)."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            handle.seek(max(0, size - _TAIL_BYTES))
+            data = handle.read()
+    except OSError:
+        return ""
+    text = data.decode("utf-8", errors="replace")
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def check_argv(argv: Sequence[str], *, program: str | None, cwd: str | os.PathLike[str], env: Mapping[str, str]) -> list[str]:
+    """Problems that would make every trial fail at once, found before any starts.
+
+    Checks that the executable (after ``/usr/bin/env`` and its options) exists
+    on ``PATH`` and that the sweep's program file exists relative to ``cwd``.
+    """
+    problems = []
+    words = list(argv)
+    if words and words[0] == _ENV:
+        words = words[1:]
+        # `env` takes options and NAME=value assignments before the command.
+        while words and (words[0].startswith("-") or "=" in words[0]):
+            words = words[1:]
+    if not words:
+        problems.append(f"the sweep's command {list(argv)} names no executable")
+    else:
+        executable = words[0]
+        found = shutil.which(executable, path=env.get("PATH", os.defpath)) if os.sep not in executable else (
+            executable if os.access(Path(cwd) / executable, os.X_OK) else None
+        )
+        if found is None:
+            problems.append(f"interpreter or executable {executable!r} not found (PATH={env.get('PATH', '')})")
+    if program is not None and program in argv and not (Path(cwd) / program).is_file():
+        problems.append(
+            f"program {program!r} not found in {Path(cwd).resolve()}: the agent runs the sweep's `program` "
+            "relative to its working directory, so start it where the program is"
+        )
+    return problems
