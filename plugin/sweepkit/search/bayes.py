@@ -19,7 +19,10 @@ What it does differently from W&B's ``bayes`` (wandb 8149, 2766, 1660):
   believers": they count as observed at the GP's predicted value, so parallel
   workers get different suggestions.
 * Failed, crashed and killed runs are imputed like W&B (``metric.impute``:
-  ``worst`` by default, ``best`` or ``latest``).
+  ``worst`` by default, ``best`` or ``latest``); running runs too when
+  ``metric.impute_while_running`` names a strategy. A run that logged
+  nothing to impute from gets the worst value of the sweep, and is left out
+  when no run logged the metric (W&B would use 0).
 * The first few suggestions are a space-filling design; the reason says so,
   as it says when the GP fit failed or a length scale sits at its bound. There
   is no silent fallback to random points.
@@ -42,7 +45,7 @@ from scipy import optimize
 from scipy.stats import norm
 
 from sweepkit.distributions import Parameter, nest
-from sweepkit.run import CRASHED, FAILED, FINISHED, KILLED, Run, Suggestion
+from sweepkit.run import CRASHED, FAILED, FINISHED, KILLED, RUNNING, Run, Suggestion
 from sweepkit.search.base import (
     MAXIMIZE,
     SearchMethod,
@@ -435,6 +438,8 @@ class BayesSearch(SearchMethod):
         self.impute = metric.get("impute") or IMPUTE_WORST
         if self.impute not in IMPUTE_STRATEGIES:
             raise ValueError(f"metric.impute={self.impute!r}: use one of {', '.join(IMPUTE_STRATEGIES)}")
+        # W&B's "false" (the default) keeps running runs as runs in flight.
+        self.impute_while_running = str(metric.get("impute_while_running", "false")).lower()
         self.cube = UnitCube(self.parameters)
         # A space-filling start: one point per searchable parameter plus two.
         self.initial_points = min(10, max(3, len(self.cube.dimensions) + 2))
@@ -449,6 +454,13 @@ class BayesSearch(SearchMethod):
                 left_out += 1
                 continue
             if not run.is_terminal:
+                if self.impute_while_running in IMPUTE_STRATEGIES and run.state == RUNNING:
+                    # W&B's option: a running run counts as observed at its imputed value.
+                    value = _impute(self.impute_while_running, run, worst, self.metric_name, self.goal)
+                    if value is not None:
+                        scored.append(x)
+                        values.append(-value if self.goal == MAXIMIZE else value)
+                        continue
                 in_flight.append(x)
                 continue
             value = None
