@@ -236,7 +236,8 @@ class _ChunkReader:
         if header[: len(MAGIC)] != MAGIC[: len(header)]:
             problem = f"not a W&B transaction log: it starts with {header[:len(MAGIC)]!r}, not {MAGIC!r}"
         elif header[len(MAGIC) : len(MAGIC) + 2] != HEADER[len(MAGIC) : len(MAGIC) + 2]:
-            problem = f"bad header identifier {header[len(MAGIC):len(MAGIC) + 2].hex()} (expected e1be, 0xBEE1)"
+            found = header[len(MAGIC) : len(MAGIC) + 2].hex()
+            problem = f"bad header identifier {found} (expected e1be, 0xBEE1 little-endian)"
         else:
             problem = (
                 f"transaction log version {header[len(HEADER) - 1]} is not supported "
@@ -260,7 +261,8 @@ def _decode(path: Path, offset: int, data: bytes, record_class: type[Record]) ->
     try:
         record.ParseFromString(data)
     except DecodeError as error:
-        raise TransactionLogError(path, offset, f"record does not parse as a wandb Record: {error}") from error
+        problem = f"record does not parse as a wandb Record: {error}"
+        raise TransactionLogError(path, offset, problem) from error
     return record
 
 
@@ -318,7 +320,8 @@ class _RunLogBuilder:
                 self.run_log.exit_code = record.exit.exit_code
                 self.run_log.finished = True
         except ValueError as error:
-            raise TransactionLogError(self.path, offset, f"{kind} record has a value that is not JSON: {error}") from error
+            problem = f"{kind} record has a value that is not JSON: {error}"
+            raise TransactionLogError(self.path, offset, problem) from error
 
     @staticmethod
     def _apply(target: dict[str, Any], changes: Any) -> None:
@@ -411,7 +414,9 @@ class LogTail:
             size = os.fstat(file.fileno()).st_size
             if size < self._size_read:
                 raise TransactionLogError(
-                    self.path, size, f"the log shrank from {self._size_read} to {size} bytes: it was replaced or truncated"
+                    self.path,
+                    size,
+                    f"the log shrank from {self._size_read} to {size} bytes: it was replaced or truncated",
                 )
             if size > self._size_read:
                 if self._record_class is None:
