@@ -619,6 +619,21 @@ def test_a_record_broken_off_by_another_record_is_reported(tmp_path: Path) -> No
         assert raised.value.offset == len(LOG_HEADER) + len(first)
 
 
+def test_tail_keeps_reporting_a_corrupt_record(tmp_path: Path) -> None:
+    good = chunk(FULL, small_record(0).SerializeToString())
+    unreadable = chunk(FULL, b"\xff\xff\xff\xff")
+    log = tmp_path / "run-corrupt.wandb"
+    log.write_bytes(LOG_HEADER + good + unreadable)
+    tail = LogTail(log)
+    for _ in range(2):
+        with pytest.raises(TransactionLogError, match="does not parse") as raised:
+            tail.poll()
+        assert raised.value.offset == len(LOG_HEADER) + len(good)
+        # Records after the bad one must not make it look as if nothing was wrong.
+        with open(log, "ab") as file:
+            file.write(good)
+
+
 def test_non_zero_block_padding_is_reported(tmp_path: Path) -> None:
     records = [history_record(LEAVES_6_BYTES, 0), small_record(1)]
     data, _, _ = write_log([record.SerializeToString() for record in records])

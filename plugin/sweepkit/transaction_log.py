@@ -189,10 +189,10 @@ class _ChunkReader:
                     self.path, self.offset, f"chunk checksum mismatch (type {chunk_type}, length {length})"
                 )
             record = self._assemble(chunk_type, chunk)
-            if record is not None:
-                yield record
             pos = end
             self.offset += CHUNK_HEADER.size + length
+            if record is not None:
+                yield record
 
     def _assemble(self, chunk_type: int, chunk: bytes) -> tuple[int, bytes] | None:
         """Adds a checked chunk; returns ``(offset, data)`` when a record is whole."""
@@ -394,6 +394,9 @@ class LogTail:
         self._size_read = 0
         self._snapshot = RunLog()
         self._changed = False
+        # Once a log is found corrupt every later poll says so: reading on past
+        # the bad record would quietly drop it.
+        self._error: TransactionLogError | None = None
 
     def poll(self) -> RunLog:
         """Reads what was appended to the log since the last poll.
@@ -406,25 +409,18 @@ class LogTail:
             TransactionLogError: The log is corrupt, or it shrank (it was
                 replaced or truncated, so what was read no longer holds).
         """
+        if self._error is not None:
+            raise TransactionLogError(self._error.path, self._error.offset, self._error.problem)
         try:
             file = open(self.path, "rb")
         except FileNotFoundError:
             return self._snapshot
-        with file:
-            size = os.fstat(file.fileno()).st_size
-            if size < self._size_read:
-                raise TransactionLogError(
-                    self.path,
-                    size,
-                    f"the log shrank from {self._size_read} to {size} bytes: it was replaced or truncated",
-                )
-            if size > self._size_read:
-                if self._record_class is None:
-                    self._record_class = _record_class()
-                for offset, data in self._reader.read_available(file):
-                    self._builder.add(offset, _decode(self.path, offset, data, self._record_class))
-                    self._changed = True
-                self._size_read = size
+        try:
+            with file:
+                self._read_appended(file)
+        except TransactionLogError as error:
+            self._error = error
+            raise
         if self._changed:
             current = self._builder.run_log
             # History rows are never changed once added, so the snapshots share them.
@@ -438,6 +434,24 @@ class LogTail:
             )
             self._changed = False
         return self._snapshot
+
+    def _read_appended(self, file: BinaryIO) -> None:
+        """Applies the records that became whole since the last read."""
+        size = os.fstat(file.fileno()).st_size
+        if size < self._size_read:
+            raise TransactionLogError(
+                self.path,
+                size,
+                f"the log shrank from {self._size_read} to {size} bytes: it was replaced or truncated",
+            )
+        if size == self._size_read:
+            return
+        if self._record_class is None:
+            self._record_class = _record_class()
+        for offset, data in self._reader.read_available(file):
+            self._builder.add(offset, _decode(self.path, offset, data, self._record_class))
+            self._changed = True
+        self._size_read = size
 
 
 def find_run_log(wandb_dir: Path | str, run_id: str) -> Path | None:
@@ -464,7 +478,11 @@ def find_run_log(wandb_dir: Path | str, run_id: str) -> Path | None:
             for mode in ("offline-run-", "run-"):
                 # <mode><YYYYMMDD_HHMMSS>-<run_id>, maybe with a suffix wandb adds.
                 if run_dir.startswith(mode) and run_dir[len(mode) + 15 :].startswith(f"-{run_id}"):
-                    found.append((run_dir[len(mode) : len(mode) + 15], log.stat().st_mtime, log))
+                    try:
+                        modified = log.stat().st_mtime
+                    except FileNotFoundError:  # removed since the glob
+                        break
+                    found.append((run_dir[len(mode) : len(mode) + 15], modified, log))
                     break
     if not found:
         return None
