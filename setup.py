@@ -27,7 +27,6 @@ setup(
         "cpu": ["tensorflow-cpu>=2.21.0,<2.22"],
         "gpu": ["tensorflow[and-cuda]>=2.21.0,<2.22"],
         "test": [
-            "tensorflow-cpu>=2.21.0,<2.22",
             "pytest>=8,<10",
             # W&B's own engine, the reference sweepkit's semantics are checked against.
             "sweeps==0.2.0",
