@@ -6,7 +6,7 @@ row, its summary and its exit code. :class:`LogTail` reads a log that is still
 being written, a few bytes at a time, which is what lets an offline agent stop
 runs by hyperband while they train (with
 ``WANDB_X_TRANSACTION_LOG_FLUSH_INTERVAL=1`` wandb-core writes the log about
-once a second instead of every 15 s).
+once a second instead of every 15 s or whenever its write buffer fills).
 
 The format (wandb 0.31): a 7-byte header (``:W&B``, 0xBEE1 little-endian,
 version 0), then LevelDB-style chunks packed in 32 KiB blocks. A chunk is a
@@ -52,8 +52,8 @@ BLOCK_SIZE = 32 * 1024
 CHUNK_HEADER = struct.Struct("<IHB")  # CRC-32, data length, chunk type
 FULL, FIRST, MIDDLE, LAST = 1, 2, 3, 4
 
-# How much of a log to read at once: a whole log can be far larger than memory
-# needs to be, and a poll of a live log reads only what was appended.
+# Logs are read in pieces of this size so that a large log is never held in
+# memory whole.
 _READ_SIZE = 1024 * 1024
 
 # W&B's bookkeeping inside config and summary; never a user's value.
@@ -278,7 +278,9 @@ def iter_records(path: Path | str) -> Iterator[Record]:
     """Yields the records of a transaction log, complete or still being written.
 
     A log that ends inside a chunk, or before the last fragments of a record
-    are written, ends at the last whole record: that is a live log.
+    are written, ends at the last whole record: that is a live log. Damage in
+    a chunk the end of the file cuts short (say a length that points past the
+    end) cannot be told from such a cut; damage anywhere else is an error.
 
     Args:
         path: The ``run-<id>.wandb`` file.
