@@ -322,7 +322,7 @@ class Agent:
             sweep_id=self.info.id,
             agent_id=self.agent_id,
             started=tuple(self._started),
-            stop_reason=self._stop_reason or "no runs left to start",
+            stop_reason=self._stop_reason or f"started the {len(self._started)} run(s) asked for (--count)",
             failed_runs=tuple(self._guards.failed_runs),
             gave_up=self._gave_up,
             interrupted=self._interrupts > 0,

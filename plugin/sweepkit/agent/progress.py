@@ -78,7 +78,7 @@ class PlainLines:
 
     def __init__(self, stream: TextIO, *, metric_name: str | None = None) -> None:
         self._stream = stream
-        self._metric_name = metric_name or "metric"
+        self._metric_name = metric_name
         self._seen: dict[str, str] = {}
 
     def update(self, rows: Sequence[RunRow]) -> None:
@@ -88,7 +88,8 @@ class PlainLines:
             self._seen[row.run_id] = row.state
             line = f"run {row.run_id} {row.state:<9} {format_params(row.params)}"
             if row.state not in ("pending", "running"):
-                line += f" | epochs {row.epoch} {self._metric_name} {_metric(row.metric)}"
+                if self._metric_name:
+                    line += f" | epochs {row.epoch} {self._metric_name} {_metric(row.metric)}"
                 if row.note and row.state != FINISHED:
                     line += f" | {row.note}"
             self._write(line)
@@ -234,6 +235,11 @@ def final_report(
         lines.append("upload to W&B later with:")
         lines.append(f"  sweepkit sync {sweep_id}{project_option}")
         if len(run_dirs) <= 10:
-            dirs = " ".join(shlex.quote(os.path.relpath(path)) for path in run_dirs)
+            dirs = " ".join(shlex.quote(_display_path(path)) for path in run_dirs)
             lines.append(f"  or: wandb sync{project_option if project else ''} {dirs}")
     return "\n".join(lines)
+
+
+def _display_path(path: str) -> str:
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
