@@ -227,6 +227,8 @@ def test_every_problem_is_reported_at_once_with_path_line_and_suggestion(tmp_pat
         load_config(path)
     by_path = {problem.path: problem for problem in raised.value.problems}
     assert set(by_path) == {"paramters", "parameters.lr.min", "parameters.opt.distribution", "metric.goal"}
+    # In the order of the file, whatever order the checks run in.
+    assert [problem.line for problem in raised.value.problems] == [2, 6, 9, 12]
     assert by_path["paramters"].line == 2
     assert "did you mean `parameters`?" in by_path["paramters"].message
     assert by_path["parameters.lr.min"].line == 6
@@ -308,7 +310,9 @@ def test_problem_text() -> None:
 
 
 def test_loaded_config_is_plain_data(tmp_path: Path) -> None:
-    path = write(tmp_path, "method: grid\nparameters:\n  a:\n    values: [1, 2]\n  g:\n    parameters:\n      b:\n        value: x\n")
+    path = write(
+        tmp_path, "method: grid\nparameters:\n  a:\n    values: [1, 2]\n  g:\n    parameters:\n      b:\n        value: x\n"
+    )
     config = load_config(path)
     assert config == {"method": "grid", "parameters": {"a": {"values": [1, 2]}, "g": {"parameters": {"b": {"value": "x"}}}}}
     assert type(config) is dict and type(config["parameters"]["g"]) is dict
@@ -324,10 +328,24 @@ def test_loaded_config_is_plain_data(tmp_path: Path) -> None:
         {1: 2, "method": "random", "parameters": {"a": {"values": "notalist"}}},
         {"method": "grid", "parameters": {"a": {"min": 1, "max": "x"}, "b": {"parameters": [1]}}},
         {"method": "bayes", "metric": {"goal": ["x"], "name": 3, "target": float("nan")}, "parameters": {"a": {}}},
-        {"method": "random", "early_terminate": {"type": "hyperband", "eta": "x", "max_iter": "y"}, "parameters": {"a": {"value": 1}}},
+        {
+            "method": "random",
+            "early_terminate": {"type": "hyperband", "eta": "x", "max_iter": "y"},
+            "parameters": {"a": {"value": 1}},
+        },
         {"method": "random", "parameters": {"a": {"distribution": 3}, "b": {"parameters": {}}, "c": None}},
-        {"method": "random", "parameters": {"a": {"distribution": "categorical_w_probabilities", "values": [1], "probabilities": ["x"]}}},
-        {"method": "random", "controller": "local", "command": "x", "metric": "loss", "early_terminate": 1, "parameters": {"a": {"value": 1}}},
+        {
+            "method": "random",
+            "parameters": {"a": {"distribution": "categorical_w_probabilities", "values": [1], "probabilities": ["x"]}},
+        },
+        {
+            "method": "random",
+            "controller": "local",
+            "command": "x",
+            "metric": "loss",
+            "early_terminate": 1,
+            "parameters": {"a": {"value": 1}},
+        },
     ],
 )
 def test_validate_reports_instead_of_raising(config: Any) -> None:

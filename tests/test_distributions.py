@@ -165,12 +165,14 @@ def test_negative_control_log_uniform_read_as_values_is_detected() -> None:
     confused = {"distribution": "log_uniform_values", "min": 0.0001, "max": 0.1}
     assert stats.ks_2samp(sweepkit_samples(confused), wandb_samples(exponents)).pvalue < P_THRESHOLD
     # And the other way round, with genuine exponents.
-    assert stats.ks_2samp(sweepkit_samples(SPECS["log_uniform"]), wandb_samples({**SPECS["log_uniform"], "distribution": "uniform"})).pvalue < P_THRESHOLD
+    exponents_as_uniform = {**SPECS["log_uniform"], "distribution": "uniform"}
+    assert stats.ks_2samp(sweepkit_samples(SPECS["log_uniform"]), wandb_samples(exponents_as_uniform)).pvalue < P_THRESHOLD
 
 
 def test_negative_controls_for_subtler_mistakes_are_detected() -> None:
     reversed_probabilities = {**SPECS["categorical_w_probabilities"], "probabilities": [0.6, 0.3, 0.1]}
-    assert frequency_p_value(sweepkit_samples(reversed_probabilities), wandb_samples(SPECS["categorical_w_probabilities"])) < P_THRESHOLD
+    reference = wandb_samples(SPECS["categorical_w_probabilities"])
+    assert frequency_p_value(sweepkit_samples(reversed_probabilities), reference) < P_THRESHOLD
     wider_normal = {**SPECS["normal"], "sigma": 2.5}
     assert stats.ks_2samp(sweepkit_samples(wider_normal), wandb_samples(SPECS["normal"])).pvalue < P_THRESHOLD
     swapped_beta = {**SPECS["beta"], "a": 0.7}

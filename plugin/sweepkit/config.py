@@ -68,6 +68,7 @@ NEWER_THAN_SWEEPS_0_2_0: dict[str, str] = {
     "job": "W&B Launch job to run (Launch only; sweepkit runs program/command)",
     "image_uri": "container image for W&B Launch (Launch only)",
     "metric.impute_while_running": "value bayes uses for running runs (W&B default: false)",
+    # W&B's current schema fills in `strict: true` when it is absent.
     "early_terminate.strict": "judge a run by its value at the bracket, not its best so far",
 }
 
@@ -267,6 +268,10 @@ class _Report:
     def add(self, path: PathKey, message: str) -> None:
         self.problems.append(Problem(_dotted(path), message, self._line(path), self.file))
 
+    def sorted_problems(self) -> list[Problem]:
+        """The problems in the order of the file (stable; those without a line last)."""
+        return sorted(self.problems, key=lambda problem: math.inf if problem.line is None else problem.line)
+
     def _line(self, path: PathKey) -> int | None:
         # A missing key has no line; its parent's is the next best place to look.
         for end in range(len(path), 0, -1):
@@ -319,7 +324,8 @@ def validate(
         file: The file name to put on problems.
 
     Returns:
-        The problems in the order of the config; empty when it is valid.
+        The problems, in file order when ``lines`` is given; empty when the
+        config is valid.
     """
     report = _Report(lines, file)
     if not isinstance(config, Mapping):
@@ -341,7 +347,7 @@ def validate(
         report.add(("parameters",), "is required: the parameters to sweep, such as `lr: {min: 0.0001, max: 0.1}`")
 
     _check_method_needs(config, report)
-    return report.problems
+    return report.sorted_problems()
 
 
 def _check_string(key: str) -> Callable[[Any, _Report], None]:
@@ -367,7 +373,8 @@ def _check_enum(path: PathKey, value: Any, choices: Sequence[str], report: _Repo
 def _check_unknown_keys(path: PathKey, mapping: Mapping, known: Sequence[str], report: _Report) -> None:
     for key in mapping:
         if key not in known:
-            report.add((*path, key), f"is not a key of {_dotted(path)} (it takes {', '.join(known)}){_suggestion(key, known)}")
+            message = f"is not a key of {_dotted(path)} (it takes {', '.join(known)})"
+            report.add((*path, key), message + _suggestion(key, known))
 
 
 def _check_metric(metric: Any, report: _Report) -> None:
@@ -398,7 +405,8 @@ def _check_run_cap(value: Any, report: _Report) -> None:
 
 def _check_command(command: Any, report: _Report) -> None:
     if not isinstance(command, list):
-        report.add(("command",), f"must be a list such as `[\"${{env}}\", \"${{interpreter}}\", \"${{program}}\", \"${{args}}\"]`, got {command!r}")
+        example = '["${env}", "${interpreter}", "${program}", "${args}"]'
+        report.add(("command",), f"must be a list such as `{example}`, got {command!r}")
         return
     if not command:
         report.add(("command",), "must not be empty; leave it out to use the default command")
@@ -496,14 +504,13 @@ def _check_parameter(path: PathKey, spec: Any, report: _Report) -> None:
     try:
         cls = distribution_class(spec)
     except ValueError:
-        report.add(
-            (*path, "distribution"),
-            f"{name!r} is not a distribution{_suggestion(name, DISTRIBUTION_NAMES) or '; use one of ' + ', '.join(DISTRIBUTION_NAMES)}",
-        )
+        hint = _suggestion(name, DISTRIBUTION_NAMES) or "; use one of " + ", ".join(DISTRIBUTION_NAMES)
+        report.add((*path, "distribution"), f"{name!r} is not a distribution{hint}")
         return
-    for key, message in cls.spec_problems(spec):
+    problems = cls.spec_problems(spec)
+    for key, message in problems:
         report.add((*path, key) if key else path, message)
-    if name in _LOG_V1 and not cls.spec_problems(spec):
+    if name in _LOG_V1 and not problems:
         hint = _value_like_log_bounds(name, spec)
         if hint:
             report.add(path, hint)
@@ -554,7 +561,10 @@ _TOP_LEVEL_CHECKS: dict[str, Callable[[Any, _Report], None]] = {
     "command": _check_command,
     "controller": _check_controller,
     "kind": _check_kind,
-    **{key: _check_string(key) for key in ("program", "name", "description", "project", "entity", "apiVersion", "job", "image_uri")},
+    **{
+        key: _check_string(key)
+        for key in ("program", "name", "description", "project", "entity", "apiVersion", "job", "image_uri")
+    },
 }
 
 
@@ -597,7 +607,7 @@ def _check_method_needs(config: Mapping, report: _Report) -> None:
         names = [_distribution_name(spec) for _, spec in leaves]
         if leaves and all(name == "constant" for name in names):
             report.add(("parameters",), "method bayes needs at least one parameter that varies, not only `value:`")
-    if "early_terminate" in config and "metric" not in config:
+    if "early_terminate" in config and "metric" not in config and method != "bayes":
         report.add(("metric",), "is required with early_terminate: hyperband compares runs by the metric")
 
 
@@ -636,14 +646,13 @@ def warnings(
     command = config.get("command")
     if isinstance(command, list):
         for index, item in enumerate(command):
-            if isinstance(item, str) and item.startswith("${") and item not in COMMAND_MACROS and not item.startswith("${envvar:"):
-                report.add(
-                    ("command", index),
-                    f"{item!r} is not a macro W&B substitutes, the program gets it literally{_suggestion(item, COMMAND_MACROS)}",
-                )
+            is_macro = item in COMMAND_MACROS or item.startswith("${envvar:") if isinstance(item, str) else True
+            if not is_macro and item.startswith("${"):
+                message = f"{item!r} is not a macro W&B substitutes, the program gets it literally"
+                report.add(("command", index), message + _suggestion(item, COMMAND_MACROS))
         if "${program}" in command and "program" not in config:
             report.add(("command",), "uses ${program} but `program:` is not set")
     for key in ("job", "image_uri"):
         if key in config:
             report.add((key,), "is for W&B Launch; sweepkit ignores it and runs program/command")
-    return report.problems
+    return report.sorted_problems()

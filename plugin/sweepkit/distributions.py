@@ -689,7 +689,7 @@ GRID_DISTRIBUTIONS: tuple[str, ...] = ("constant", "categorical", "int_uniform",
 
 
 def registry() -> Mapping[str, type[Distribution]]:
-    """W&B's distribution names mapped to their classes (read-only view)."""
+    """W&B's distribution names mapped to their classes (a copy)."""
     return dict(_REGISTRY)
 
 
