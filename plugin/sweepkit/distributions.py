@@ -26,7 +26,6 @@ from difflib import get_close_matches
 from typing import Any, ClassVar, Collection, Iterable, Mapping
 
 import numpy as np
-import scipy.stats as stats
 import yaml
 
 # A uniform draw of exactly 0 or 1 maps to -inf/inf for unbounded distributions;
@@ -376,7 +375,7 @@ class IntUniform(Distribution):
 
     def to_unit(self, value: Any) -> float:
         # The middle of the integer's equal share of [0, 1].
-        return (float(value) - self.min + 0.5) / (self.max - self.min + 1)
+        return float(np.clip((float(value) - self.min + 0.5) / (self.max - self.min + 1), 0.0, 1.0))
 
     def from_unit(self, u: float) -> int:
         count = self.max - self.min + 1
@@ -584,10 +583,14 @@ class Normal(Continuous):
             self.q = q
 
     def _cdf(self, x: np.ndarray) -> np.ndarray:
-        return stats.norm.cdf(x, loc=self.mu, scale=self.sigma)
+        from scipy.special import ndtr  # scipy is slow to import; only normals need it
+
+        return ndtr((x - self.mu) / self.sigma)
 
     def _ppf(self, u: np.ndarray) -> np.ndarray:
-        return stats.norm.ppf(u, loc=self.mu, scale=self.sigma)
+        from scipy.special import ndtri
+
+        return self.mu + self.sigma * ndtri(u)
 
 
 class QNormal(Normal):
@@ -608,10 +611,16 @@ class LogNormal(Normal):
         return (0.0, math.inf)
 
     def _cdf(self, x: np.ndarray) -> np.ndarray:
-        return stats.lognorm.cdf(x, s=self.sigma, scale=math.exp(self.mu))
+        from scipy.special import ndtr
+
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(x > 0, ndtr((np.log(np.maximum(x, 1e-300)) - self.mu) / self.sigma), 0.0)
 
     def _ppf(self, u: np.ndarray) -> np.ndarray:
-        return stats.lognorm.ppf(u, s=self.sigma, scale=math.exp(self.mu))
+        from scipy.special import ndtri
+
+        # scipy's lognorm.ppf, which W&B calls: exp(sigma * z) * exp(mu).
+        return np.exp(self.sigma * ndtri(u)) * math.exp(self.mu)
 
 
 class QLogNormal(LogNormal):
@@ -643,10 +652,14 @@ class Beta(Continuous):
         return (0.0, 1.0)
 
     def _cdf(self, x: np.ndarray) -> np.ndarray:
-        return stats.beta.cdf(x, a=self.a, b=self.b)
+        from scipy.special import betainc
+
+        return betainc(self.a, self.b, np.clip(x, 0.0, 1.0))
 
     def _ppf(self, u: np.ndarray) -> np.ndarray:
-        return stats.beta.ppf(u, a=self.a, b=self.b)
+        from scipy.special import betaincinv
+
+        return betaincinv(self.a, self.b, u)
 
 
 class QBeta(Beta):
