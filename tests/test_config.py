@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import copy
 import re
+import subprocess
+import sys
 import warnings as warnings_module
 from pathlib import Path
 from typing import Any
@@ -388,3 +390,12 @@ def test_warnings_for_deprecated_exponent_distributions_and_mistyped_macros(tmp_
 def test_program_macro_without_program_is_a_warning() -> None:
     config = {"method": "random", "command": ["${interpreter}", "${program}"], "parameters": {"a": {"value": 1}}}
     assert [problem.path for problem in warnings(config)] == ["command"]
+
+
+def test_loading_configs_stays_light() -> None:
+    code = (
+        "import sys, sweepkit.config; "
+        "print(sorted(m for m in ('scipy.stats', 'wandb', 'keras', 'tensorflow', 'sweeps') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

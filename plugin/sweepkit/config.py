@@ -8,6 +8,13 @@ hyperband need a metric) with the few differences listed in
 :func:`warnings` reports configs W&B runs but that are almost surely not what
 the user meant.
 
+The base-e log distributions (log_uniform, inv_log_uniform, q_log_uniform)
+are valid, as on W&B's server, and always get a deprecation warning. When
+their bounds look like values instead of exponents (``0 < min < max <= 1``,
+such as ``min: 0.00001, max: 0.1``, or a bound beyond 50) they are a
+problem that suggests the ``*_values`` distribution: W&B's validator rejects
+these configs too (it rejects every base-e log distribution as deprecated).
+
 Example:
     >>> problems = validate({"method": "random", "paramters": {}})
     >>> print(problems[0])
