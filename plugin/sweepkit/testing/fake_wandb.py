@@ -44,7 +44,10 @@ Not modelled: artifacts, media serialization (``wandb.Image`` keeps what it was
 given), ``resume``, the public API, and wandb-core's quirks for non-numeric
 values under ``min``/``max``/``mean`` (the fake skips such values). Rows and
 the summary carry ``_step`` but not the wall-clock keys ``_runtime`` and
-``_timestamp``.
+``_timestamp``. A recorded summary is the live one (what ``run.summary``
+shows during the run); the summary in wandb's transaction log differs in one
+case: a key that ``define_metric(summary="none")`` removed after it was logged
+stays there with its old value.
 """
 
 from __future__ import annotations
@@ -716,7 +719,8 @@ class Summary:
         if self._run._record.finished:
             self._run._warn("Summary data not available in finished run")
             return {}
-        return self._run._record.summary
+        # wandb answers with a fresh copy from wandb-core; a later log must not change it.
+        return _merge_nested({}, self._run._record.summary)
 
     def keys(self) -> list[str]:
         return [key for key in self._as_dict() if key != "_wandb"]
