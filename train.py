@@ -44,9 +44,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"train.py: failed: {result.failure}", file=sys.stderr)
         return 1
     summary = result.summary
+    where = f" at epoch {summary['best_epoch']}" if "best_epoch" in summary else f" (mean of {hp['folds']} folds)"
     print(
-        f"best val_accuracy {summary['best_val_accuracy']:.4f} (val_loss {summary['best_val_loss']:.4f}) "
-        f"at epoch {summary['best_epoch']}; {summary['epochs_trained']} epochs in {summary['train_seconds']:.1f} s"
+        f"best val_accuracy {summary['best_val_accuracy']:.4f}, val_loss {summary['best_val_loss']:.4f}{where}; "
+        f"{summary['epochs_trained']} epochs in {summary['train_seconds']:.1f} s"
     )
     return 0
 

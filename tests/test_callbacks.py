@@ -71,10 +71,11 @@ def test_epoch_logger_prefix_keeps_epoch_plain() -> None:
 
 
 def test_epoch_logger_uses_the_active_run(fake_wandb) -> None:
-    run = fake_wandb.init(project="callbacks")
+    fake_wandb.init(project="callbacks")
     logger = EpochLogger()
     logger.set_model(dummy_model(0.1))
     drive(logger, [[1.0]])
+    (run,) = fake_wandb.runs
     assert run.history_of("loss") == [1.0]
 
 
