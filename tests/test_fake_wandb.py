@@ -512,12 +512,12 @@ def test_a_lower_step_is_dropped_with_a_warning(fake_wandb, capsys, monkeypatch)
     monkeypatch.delenv("WANDB_SILENT", raising=False)
     run = wandb.init()
     run.log({"a": 1}, step=3)
-    run.log({"a": 2}, step=1, commit=True)
+    run.log({"a": 2}, step=2, commit=True)
     run.log({"a": 4})
     record = fake_wandb.runs[0]
     assert rows(record) == [{"a": 4, "_step": 3}]  # the open step-3 row took the later value
     message = (
-        "Tried to log to step 1 that is less than the current step 3. Steps must be monotonically "
+        "Tried to log to step 2 that is less than the current step 3. Steps must be monotonically "
         "increasing, so this data will be ignored."
     )
     assert record.warnings[0].startswith(message)
@@ -790,6 +790,8 @@ def test_settings_errors_and_version(fake_wandb):
     assert wandb.Error is Error and wandb.UsageError is UsageError
     assert wandb.__version__ == importlib.metadata.version("wandb")
     assert wandb.login() is True
+    run = wandb.init()
+    assert isinstance(run, wandb.Run) and isinstance(run.config, wandb.Config)
 
 
 # --- recorded runs -------------------------------------------------------------------------------
@@ -836,6 +838,7 @@ SCENARIOS: dict[str, list[list[Any]]] = {
         ["log", {"e": 11}, {"commit": True}],
         ["log", {"f": 12}, {"commit": False}],
         ["log", {"g": 14}, {"step": 20}],
+        ["log", {"k": 15}, {"step": 19}],
         ["log", {"h": 1}, {"step": 2, "commit": True}],
         ["log", {}, {}],
         ["log", {}, {"commit": False}],

@@ -1091,6 +1091,9 @@ class FakeWandb(types.ModuleType):
     """
 
     __version__ = WANDB_VERSION
+    # So that annotations and isinstance checks written against wandb.Run resolve.
+    Run = FakeRun
+    Config = Config
     Error = Error
     CommError = CommError
     UsageError = UsageError
