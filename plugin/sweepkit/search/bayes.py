@@ -70,7 +70,7 @@ _MAX_SNAPPED_LEVELS = 64
 # Enumerate a fully discrete space to find an unseen point when it is this small.
 _MAX_ENUMERATED_POINTS = 20_000
 # Beyond this many scored runs the kernel is fitted on a subset (speed).
-_MAX_FIT_POINTS = 200
+_MAX_FIT_POINTS = 150
 _LENGTH_SCALE_BOUNDS = (1e-2, 1e2)
 _NOISE_BOUNDS = (1e-6, 1.0)
 _SIGNAL_BOUNDS = (1e-2, 1e2)
@@ -339,7 +339,9 @@ def _prior_optimizer(rng: np.random.Generator, restarts: int):
         starts = [initial_theta] + [rng.uniform(bounds[:, 0], bounds[:, 1]) for _ in range(restarts)]
         best_theta, best_value = initial_theta, math.inf
         for start in starts:
-            result = optimize.minimize(penalized, start, jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": 200})
+            # Kernel hyperparameters need no more precision than this; it bounds the time per suggestion.
+            options = {"maxiter": 80, "ftol": 1e-7}
+            result = optimize.minimize(penalized, start, jac=True, method="L-BFGS-B", bounds=bounds, options=options)
             if result.fun < best_value:
                 best_theta, best_value = result.x, float(result.fun)
         return best_theta, best_value
@@ -394,7 +396,8 @@ def _fit(cube: UnitCube, X: np.ndarray, y: np.ndarray, rng: np.random.Generator)
     gp = GaussianProcessRegressor(
         kernel=_kernel(cube.width),
         normalize_y=True,
-        optimizer=_prior_optimizer(rng, restarts=1),
+        # A second start guards against a poor local optimum while fits are cheap.
+        optimizer=_prior_optimizer(rng, restarts=1 if len(fit_rows) <= 50 else 0),
         alpha=1e-8,
     )
     with warnings.catch_warnings():
@@ -484,6 +487,14 @@ class BayesSearch(SearchMethod):
         )
 
     def suggest(self, runs: Sequence[Run], n: int, rng: np.random.Generator) -> list[Suggestion]:
+        from threadpoolctl import threadpool_limits
+
+        # The GP's matrices are small (a few hundred rows): BLAS threads cost more
+        # than they give, and on a busy machine they make a suggestion 5x slower.
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._suggest(runs, n, rng)
+
+    def _suggest(self, runs: Sequence[Run], n: int, rng: np.random.Generator) -> list[Suggestion]:
         X, y, pending, left_out = self.observations(runs)
         seen = {self._run_key(run) for run in runs} - {None}
         suggestions: list[Suggestion] = []
@@ -527,21 +538,31 @@ class BayesSearch(SearchMethod):
 
     def _space_filling(self, known: np.ndarray, seen: set, rng: np.random.Generator) -> np.ndarray:
         """The candidate farthest from every known point (maximin over a modest random pool)."""
-        candidates = self.cube.random(rng, 100)
-        if len(known):
-            distances = np.linalg.norm(self.cube.scaled(candidates)[:, None, :] - self.cube.scaled(known)[None, :, :], axis=2)
-            order = np.argsort(-distances.min(axis=1), kind="stable")
-        else:
-            order = np.arange(len(candidates))
-        return self._first_unseen(candidates[order], seen)
+        def spread(points: np.ndarray) -> np.ndarray:
+            if not len(known):
+                return np.zeros(len(points))
+            differences = self.cube.scaled(points)[:, None, :] - self.cube.scaled(known)[None, :, :]
+            return np.linalg.norm(differences, axis=2).min(axis=1)
 
-    def _first_unseen(self, ranked: np.ndarray, seen: set) -> np.ndarray:
-        """The first of ``ranked`` that has not run, else the best unseen point of a small space, else the first."""
+        candidates = self.cube.random(rng, 100)
+        return self._first_unseen(candidates[np.argsort(-spread(candidates), kind="stable")], seen, spread)
+
+    def _first_unseen(self, ranked: np.ndarray, seen: set, score) -> np.ndarray:
+        """The first of ``ranked`` that has not run.
+
+        When every one has (a small discrete space), the unseen point of the
+        whole space with the best ``score``; when none is left, the first.
+        """
         if not self.cube.is_discrete:
             return ranked[0]
         for point in ranked:
             if self.cube.key(self.cube.decode(point)) not in seen:
                 return point
+        every_point = self.cube.enumerate()
+        if every_point is not None:
+            unseen = np.array([p for p in every_point if self.cube.key(self.cube.decode(p)) not in seen])
+            if len(unseen):
+                return unseen[int(np.argmax(score(unseen)))]
         return ranked[0]
 
     def _by_expected_improvement(
@@ -577,14 +598,7 @@ class BayesSearch(SearchMethod):
         points = np.vstack([top, points])
         scores = np.concatenate([top_scores, scores])
         ranked = points[np.argsort(-scores, kind="stable")]
-        point = self._first_unseen(ranked, seen)
-        if self.cube.is_discrete and self.cube.key(self.cube.decode(point)) in seen:
-            every_point = self.cube.enumerate()
-            if every_point is not None:
-                unseen = np.array([p for p in every_point if self.cube.key(self.cube.decode(p)) not in seen])
-                if len(unseen):
-                    point = unseen[int(np.argmax(acquisition(unseen)))]
-        point = self.cube.snap(point[None, :])[0]
+        point = self.cube.snap(self._first_unseen(ranked, seen, acquisition)[None, :])[0]
         # Judge the point that will run: rounding moves large discrete parameters slightly.
         exact = self.cube.encode(nest(self.cube.decode(point)))
         mean, std = believer.latent(exact[None, :])
