@@ -301,3 +301,8 @@ def _result_json(result: Any, records: list[Any], config: Mapping[str, Any]) -> 
             for record in records
         ],
     }
+
+
+from sweepkit.report.command import report  # noqa: E402  (after main, which it attaches to)
+
+main.add_command(report)
