@@ -16,13 +16,14 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from sweepkit.report.importance import ImportanceTable
-from sweepkit.report.leaderboard import LeaderboardRow
-from sweepkit.report.sweep_data import SweepData
+if TYPE_CHECKING:  # the command module stays light: `sweepkit --help` imports it
+    from sweepkit.report.importance import ImportanceTable
+    from sweepkit.report.leaderboard import LeaderboardRow
+    from sweepkit.report.sweep_data import SweepData
 
 REPORT_FOLDER = "report"
 
