@@ -406,7 +406,7 @@ class Agent:
             self.store.end_run(record.id, FAILED, reason=f"could not start {argv[0]!r}: {error}")
             self._count_outcome(record.id, failed=True)
             return
-        self.store.mark_running(record.id, process.pid)
+        self.store.mark_running(record.id, process.pid, device=device)
         self._active[record.id] = _ActiveRun(record=self.store.run(record.id), process=process, slot=slot)
         self._tails[record.id] = None
 
@@ -533,6 +533,7 @@ class Agent:
     def _resolve_orphans(self) -> None:
         from sweepkit.transaction_log import TransactionLogError, find_run_log, read_run
 
+        groups: dict[int, str | None] = {}
         for record in self.store.claim_orphans(self.agent_id):
             # A log with its exit record means the run ended on its own: keep it.
             log_path = find_run_log(self.wandb_dir, record.id)
@@ -555,9 +556,13 @@ class Agent:
                 record.id, CRASHED, reason=reason, output_tail=output_tail,
                 history=log.history if log else None, summary=log.summary if log else None, requeue=True,
             )
+            # The pid is unknown when the agent died between starting the run and recording it.
             if record.pid is not None:
-                launcher.stop_orphan(record.pid, record.pid_start, grace=min(self.kill_delay, 5.0))
+                groups[record.pid] = record.pid_start
+            for group in launcher.find_trial_groups(self.info.id, record.id):
+                groups.setdefault(group, None)
             self.progress.message(f"run {record.id} {reason}")
+        launcher.stop_orphans(groups, grace=min(self.kill_delay, 5.0))
 
     # -- Ctrl-C ---------------------------------------------------------------------
 

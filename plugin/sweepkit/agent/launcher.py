@@ -105,25 +105,47 @@ def signal_group(pid: int, signum: int) -> None:
         pass
 
 
-def stop_orphan(pid: int | None, pid_start: str | None, *, grace: float = 5.0) -> bool:
-    """Stop a trial whose agent died: SIGTERM to its group, SIGKILL after ``grace`` seconds.
+def stop_orphans(groups: Mapping[int, str | None], *, grace: float = 5.0) -> None:
+    """Stop trials whose agent died: SIGTERM to each group, SIGKILL to all after ``grace`` seconds.
 
-    Returns whether the trial was still running. A pid the OS has since given to
-    another process (its start time differs) is left alone.
+    ``groups`` maps each trial's pid (its group id) to its start time when
+    known; a pid the OS has since given to another process is left alone.
+    All get SIGTERM at once, so no orphan runs on while another is waited for.
     """
-    if not pid_is_alive(pid, pid_start):
-        # The leader is gone; members it left behind (W&B's service) still get the signal.
-        if pid:
-            signal_group(pid, signal.SIGKILL)
-        return False
-    signal_group(pid, signal.SIGTERM)
+    alive = [pid for pid, start in groups.items() if pid_is_alive(pid, start)]
+    for pid in alive:
+        signal_group(pid, signal.SIGTERM)
     deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and pid_is_alive(pid, pid_start):
-        _reap(pid)
+    while alive and time.monotonic() < deadline:
+        for pid in alive:
+            _reap(pid)
+        alive = [pid for pid in alive if pid_is_alive(pid, groups[pid])]
         time.sleep(0.05)
-    signal_group(pid, signal.SIGKILL)
-    _reap(pid)
-    return True
+    # Also for groups whose leader is gone: members it left behind (W&B's service) go too.
+    for pid, start in groups.items():
+        if start is None or pid in alive or not pid_is_alive(pid, None):
+            signal_group(pid, signal.SIGKILL)
+        _reap(pid)
+
+
+def find_trial_groups(sweep_id: str, run_id: str) -> set[int]:
+    """Process groups of the processes started for this run (Linux: found by their environment).
+
+    An agent killed between starting a trial and recording its pid leaves a
+    process the store knows nothing of; its environment (``WANDB_SWEEP_ID``,
+    ``WANDB_RUN_ID``) still names the run. A trial leads its own group, so the
+    group ids are the trials' pids.
+    """
+    wanted = {f"WANDB_SWEEP_ID={sweep_id}".encode(), f"WANDB_RUN_ID={run_id}".encode()}
+    groups = set()
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            variables = set((entry / "environ").read_bytes().split(b"\0"))
+            if wanted <= variables:
+                groups.add(os.getpgid(int(entry.name)))
+        except (OSError, ProcessLookupError):
+            continue  # gone, or not ours to read
+    return groups
 
 
 def _reap(pid: int) -> None:

@@ -113,7 +113,7 @@ def agent_commands(
 def run_agents(
     commands: Sequence[AgentCommand],
     *,
-    popen: Callable[..., Any] = subprocess.Popen,
+    popen: Callable[..., Any] | None = None,
     echo: Callable[[str], None] = print,
 ) -> int:
     """Start the agents, wait for all of them, and return the worst exit code.
@@ -122,6 +122,7 @@ def run_agents(
     process group) and each follows its own wait/terminate/kill tiers, so this
     process only keeps waiting; a SIGTERM sent to this process alone is passed on.
     """
+    popen = popen or subprocess.Popen
     processes = []
     for command in commands:
         where = f"GPU {command.device}" if command.device is not None else "no GPU"

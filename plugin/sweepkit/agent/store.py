@@ -182,19 +182,24 @@ def new_id() -> str:
     return "".join(secrets.choice(ID_ALPHABET) for _ in range(ID_LENGTH))
 
 
+def _proc_stat(pid: int) -> list[str] | None:
+    """Fields 3 onwards of ``/proc/<pid>/stat`` (Linux), or None when unavailable."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) may hold spaces and parentheses; fields after it are plain.
+    return stat.rsplit(")", 1)[1].split()
+
+
 def process_start_time(pid: int) -> str | None:
     """The start time of a process as Linux reports it, or None when unknown.
 
     Stored beside each pid so a pid the OS reused for another process is not
     mistaken for the agent or run that once had it.
     """
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # The command name (field 2) may hold spaces and parentheses; fields after it are plain.
-    fields_after_name = stat.rsplit(")", 1)[1].split()
-    return fields_after_name[19]  # field 22, starttime, in clock ticks since boot
+    fields = _proc_stat(pid)
+    return fields[19] if fields else None  # field 22, starttime, in clock ticks since boot
 
 
 def pid_is_alive(pid: int | None, pid_start: str | None) -> bool:
@@ -207,10 +212,11 @@ def pid_is_alive(pid: int | None, pid_start: str | None) -> bool:
         return False
     except PermissionError:
         pass  # exists, owned by someone else
-    if pid_start is None:
-        return True
-    current = process_start_time(pid)
-    return current is None or current == pid_start
+    fields = _proc_stat(pid)
+    if fields is None:
+        return True  # no /proc: the signal test is all there is
+    # A zombie (state Z) has ended; nobody may be left to reap it (its parent was the dead agent).
+    return fields[0] != "Z" and (pid_start is None or fields[19] == pid_start)
 
 
 class SweepStore:
@@ -377,8 +383,6 @@ class SweepStore:
         self,
         agent_id: str,
         plan: Callable[[list[RunRecord]], Sequence[Suggestion]],
-        *,
-        device: str | None = None,
     ) -> list[RunRecord]:
         """Ask ``plan`` for new runs and record them as pending for ``agent_id``, atomically.
 
@@ -393,19 +397,18 @@ class SweepStore:
             for suggestion in plan(existing):
                 run_id = self._unused_id(db, "runs")
                 db.execute(
-                    "INSERT INTO runs (id, params, state, suggestion, agent_id, device, created) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (run_id, json.dumps(dict(suggestion.params)), PENDING, suggestion.reason, agent_id, device, now),
+                    "INSERT INTO runs (id, params, state, suggestion, agent_id, created) VALUES (?, ?, ?, ?, ?, ?)",
+                    (run_id, json.dumps(dict(suggestion.params)), PENDING, suggestion.reason, agent_id, now),
                 )
                 claimed.append(run_id)
         return [self.run(run_id) for run_id in claimed]
 
-    def mark_running(self, run_id: str, pid: int) -> None:
-        """Record that the run's process started."""
+    def mark_running(self, run_id: str, pid: int, *, device: str | None = None) -> None:
+        """Record that the run's process started (on ``device``, a GPU, when given)."""
         with self._write() as db:
             db.execute(
-                "UPDATE runs SET state = ?, pid = ?, pid_start = ?, started = ? WHERE id = ?",
-                (RUNNING, pid, process_start_time(pid), time.time(), run_id),
+                "UPDATE runs SET state = ?, pid = ?, pid_start = ?, device = ?, started = ? WHERE id = ?",
+                (RUNNING, pid, process_start_time(pid), device, time.time(), run_id),
             )
 
     def set_run_dir(self, run_id: str, run_dir: str) -> None:
