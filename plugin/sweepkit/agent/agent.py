@@ -268,6 +268,7 @@ class Agent:
         self._sweep_done = False
         self._stop_reason: str | None = None
         self._gave_up = False
+        self._metric_warned = False
         self._interrupts = 0
         self._interrupts_handled = 0
         self._guards = _Guards(
@@ -498,8 +499,23 @@ class Agent:
         self._tails.pop(run_id, None)
         self._live.pop(run_id, None)
         self._rows[run_id] = self._row(self.store.run(run_id), log)
+        self._warn_if_metric_missing(run_id, log)
         if not stopped:
             self._count_outcome(run_id, failed=state in (FAILED, CRASHED))
+
+    def _warn_if_metric_missing(self, run_id: str, log: Any) -> None:
+        # A wrong metric.name (W&B's Keras callbacks log "epoch/val_accuracy") leaves
+        # bayes and hyperband blind without any error (wandb 2519, 6217): say so once.
+        metric = (self.config.get("metric") or {}).get("name")
+        if not metric or log is None or not log.history or self._metric_warned:
+            return
+        logged = sorted({key for row in log.history for key in row if not key.startswith("_")})
+        if metric not in logged:
+            self._metric_warned = True
+            self.progress.message(
+                f"warning: run {run_id} never logged the sweep's metric {metric!r}; it logged {', '.join(logged)}. "
+                "Set metric.name in the sweep YAML to one of these."
+            )
 
     def _final_log(self, run_id: str) -> Any:
         from sweepkit.transaction_log import LogTail, TransactionLogError, find_run_log
