@@ -851,7 +851,6 @@ SCENARIOS: dict[str, list[list[Any]]] = {
         ["define_metric", "noise", {"summary": "none"}],
         ["define_metric", "val/*", {"summary": "max"}],
         ["define_metric", "val/loss", {"summary": "min"}],
-        ["define_metric", "v*", {"summary": "min"}],
         ["define_metric", "copied", {"summary": "copy"}],
         ["log", {"loss": 3, "acc": 0.5, "noise": 1, "val/loss": 2, "val/acc": 0.1, "copied": 1}, {}],
         ["log", {"loss": 1, "acc": 0.7, "noise": 2, "val/loss": 3, "val/acc": 0.4, "copied": 2}, {}],

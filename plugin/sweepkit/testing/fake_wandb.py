@@ -996,7 +996,8 @@ class FakeRun:
         termwarn(message)
 
     def _metric_for(self, key: str) -> MetricDefinition | None:
-        # An exact definition wins over globs; among globs the first defined wins (as wandb-core).
+        # An exact definition wins over globs, as in wandb-core. When several globs match,
+        # wandb-core's choice varies from run to run (map order); the fake takes the first defined.
         metrics = self._record.defined_metrics
         if key in metrics and not key.endswith("*"):
             return metrics[key]
