@@ -421,6 +421,12 @@ def save(figure: Figure, path: str | Path) -> Path:
     return path
 
 
+def _integer_ticks() -> Any:
+    from matplotlib.ticker import MaxNLocator
+
+    return MaxNLocator(integer=True)
+
+
 def _goal_word(maximize: bool) -> str:
     return "higher is better" if maximize else "lower is better"
 
@@ -431,6 +437,7 @@ def draw_best_so_far(data: BestSoFar, path: str | Path) -> Path:
     ax = figure.subplots()
     ax.scatter(data.run_numbers, data.values, color="0.6", s=22, label=f"run's best {data.metric_name}", zorder=2)
     ax.step(data.run_numbers, data.best_so_far, where="post", color="tab:blue", linewidth=2, label="best so far", zorder=3)
+    ax.xaxis.set_major_locator(_integer_ticks())
     ax.set_xlabel("run number (order the sweep started them)")
     ax.set_ylabel(data.metric_name)
     ax.set_title(f"Best {data.metric_name} so far ({_goal_word(data.maximize)})")
@@ -496,6 +503,7 @@ def draw_learning_curves(curves: Sequence[LearningCurve], metric_name: str, path
     ax = figure.subplots()
     for curve in curves:
         ax.plot(curve.epochs, curve.values, marker="o", markersize=3, linewidth=1.5, label=f"#{curve.rank} {curve.run_id} (best {curve.best:.4g}, {curve.state})")
+    ax.xaxis.set_major_locator(_integer_ticks())
     ax.set_xlabel("epoch")
     ax.set_ylabel(metric_name)
     ax.set_title(f"Learning curves of the top {len(curves)} run(s) by best {metric_name}")
@@ -528,6 +536,7 @@ def draw_hyperband(data: HyperbandView, path: str | Path) -> Path:
         label=f"stopped run: its value (x) vs the threshold it missed (-), {len(data.stops)} run(s)",
     )
     ax.plot([], [], color="0.75", label="every run")
+    ax.xaxis.set_major_locator(_integer_ticks())
     ax.set_xlabel(f"values of {data.metric_name} logged (bracket b is value b + 1)")
     ax.set_ylabel(data.metric_name)
     ax.set_title(f"Hyperband stops (eta={data.eta:g}, {_goal_word(data.maximize)})")
