@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -265,6 +264,5 @@ def test_train_py_runs_under_the_agent(tmp_path, offline_env):
 
     (record,) = store.runs()
     assert record.state == FINISHED, record.output_tail
-    assert [row["epoch"] for row in record.history if "val_accuracy" in row] == [0, 1] or len(
-        [row for row in record.history if "val_accuracy" in row]
-    ) == 2
+    assert len([row for row in record.history if "val_accuracy" in row]) == 2
+    assert find_run_log(tmp_path, record.id) is not None

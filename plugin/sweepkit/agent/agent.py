@@ -24,7 +24,7 @@ from typing import Any, Mapping, Sequence
 import yaml
 
 from sweepkit.agent import launcher, macros
-from sweepkit.agent.launcher import LaunchError, TrialProcess
+from sweepkit.agent.launcher import TrialProcess
 from sweepkit.agent.progress import PlainLines, Progress, RunRow
 from sweepkit.agent.store import RunRecord, SweepStore, sweep_dir
 from sweepkit.run import CRASHED, FAILED, FINISHED, KILLED, RUNNING, Run, StopDecision, Suggestion

@@ -26,10 +26,6 @@ _TAIL_BYTES = 64 * 1024
 _ENV = "/usr/bin/env"
 
 
-class LaunchError(Exception):
-    """A trial cannot start: its interpreter or program is missing."""
-
-
 @dataclass
 class TrialProcess:
     """A running trial.
