@@ -233,6 +233,22 @@ def test_ctrl_c_first_waits_for_the_runs_then_stops_them(tmp_path, env, presses,
     assert "Ctrl-C: waiting for 1 running run(s) to end" in output
 
 
+def test_a_run_that_ignores_sigterm_is_killed_after_wandb_agent_kill_delay(tmp_path, env):
+    store = SweepStore.create(tmp_path, grid("probe.py", a=[1], sleep=30, ignore_sigterm=True))
+    env = {**env, "WANDB_AGENT_KILL_DELAY": "0.5"}
+    agent = subprocess.Popen([*SWEEPKIT, "agent", store.info.id, "--dir", str(tmp_path)], cwd=PROGRAMS, env=env, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not probes(tmp_path):  # written once SIGTERM is ignored
+        time.sleep(0.05)
+    for _ in range(2):
+        agent.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+
+    assert agent.wait(timeout=30) == 130
+    (record,) = store.runs()
+    assert (record.state, record.exit_code, record.reason) == (KILLED, -signal.SIGKILL, "stopped by Ctrl-C on the agent")
+
+
 def test_hyperband_stops_a_losing_run_of_a_plain_wandb_program_while_it_trains(tmp_path, offline_env):
     config = {
         **grid("quadratic.py", x=[6.0, 1.0], epochs=12, sleep=0.4),

@@ -4,12 +4,14 @@ It writes ``<PROBE_OUT>/<WANDB_RUN_ID>.json`` with its argv, the W&B variables
 of its environment, its session and process group, and whether stdin is
 closed; then it sleeps ``sleep`` seconds and exits with ``exit_code`` (both
 read from W&B's param file, so any argument format works). ``print_lines``
-lines are printed first, for output-tail tests. ``PROBE_LOG`` (a file) gets a
+lines are printed first, for output-tail tests; ``ignore_sigterm`` makes it
+ignore SIGTERM, so only SIGKILL stops it. ``PROBE_LOG`` (a file) gets a
 ``start <run>`` and an ``end <run>`` line around the sleep.
 """
 
 import json
 import os
+import signal
 import sys
 import time
 
@@ -32,6 +34,8 @@ def main() -> int:
     run_id = os.environ["WANDB_RUN_ID"]
     with open(os.environ["WANDB_SWEEP_PARAM_PATH"]) as handle:
         params = {name: entry["value"] for name, entry in (yaml.safe_load(handle) or {}).items() if name != "wandb_version"}
+    if params.get("ignore_sigterm"):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
     report = {
         "argv": sys.argv[1:],
         "executable": sys.executable,

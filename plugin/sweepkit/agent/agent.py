@@ -301,7 +301,7 @@ class Agent:
                 self._early_terminate(records)
                 self._escalate_stops()
                 if self._accepting():
-                    self._launch(records)
+                    self._launch()
                 self._show()
                 if not self._accepting() and not self._active:
                     break
@@ -309,11 +309,13 @@ class Agent:
                     self.store.heartbeat(self.agent_id)
                     next_heartbeat = time.monotonic() + HEARTBEAT_INTERVAL_S
                 time.sleep(self.options.poll_interval)
-        except BaseException:
+        except BaseException as error:
             # Never leave trials running behind an agent that is gone for good.
+            reason = f"killed: the agent failed ({type(error).__name__}: {error})"
             for active in self._active.values():
-                self.store.request_stop(active.record.id, "agent error")
+                self.store.request_stop(active.record.id, reason)
                 active.process.kill()
+                self.store.end_run(active.record.id, KILLED, exit_code=active.process.popen.wait(), output_tail=active.process.output_tail())
             raise
         finally:
             restore()
@@ -358,7 +360,7 @@ class Agent:
 
     # -- starting runs --------------------------------------------------------------
 
-    def _launch(self, records: list[RunRecord]) -> None:
+    def _launch(self) -> None:
         in_use = {active.slot for active in self._active.values()}
         free = [slot for slot in range(len(self.options.slots)) if slot not in in_use]
         if self.options.count is not None:
