@@ -40,7 +40,7 @@ def direct(trials: int, epochs: int) -> float:
         argv = [sys.executable, "train.py", *(f"--{name}={value}" for name, value in PARAMS.items()), f"--epochs={epochs}"]
         start = time.perf_counter()
         for _ in range(trials):
-            subprocess.run(argv, cwd=REPO, env=offline_env(wandb_dir), check=True, stdout=subprocess.DEVNULL)
+            subprocess.run(argv, cwd=REPO, env=offline_env(wandb_dir), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return (time.perf_counter() - start) / trials
 
 
@@ -54,7 +54,7 @@ def agent(trials: int, epochs: int) -> float:
         sweepkit = [sys.executable, "-c", "from sweepkit.cli import main; main()"]
         argv = [*sweepkit, "run", str(sweep_file), "--count", str(trials), "--seed", "0", "--dir", wandb_dir]
         start = time.perf_counter()
-        subprocess.run(argv, cwd=REPO, env=offline_env(wandb_dir), check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(argv, cwd=REPO, env=offline_env(wandb_dir), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return (time.perf_counter() - start) / trials
 
 
