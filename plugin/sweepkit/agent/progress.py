@@ -164,9 +164,10 @@ class LiveTable:
 
 def _terminal_width() -> int:
     try:
-        return os.get_terminal_size().columns
+        columns = os.get_terminal_size().columns
     except OSError:
-        return 120
+        columns = 0
+    return columns or 120  # 0 on pseudo-terminals that never set a size
 
 
 def progress_for(stream: TextIO, *, metric_name: str | None = None) -> Progress:
