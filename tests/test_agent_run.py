@@ -165,6 +165,19 @@ def test_count_limits_this_agent_and_the_next_agent_resumes(tmp_path, env):
     assert all(record.state == FINISHED for record in store.runs())
 
 
+def test_random_search_draws_new_values_for_every_run_and_replays_with_its_seed(tmp_path, env):
+    config = {"program": "probe.py", "method": "random", "parameters": {"x": {"min": 0.0, "max": 1.0}}}
+    first = SweepStore.create(tmp_path, config, seed=11)
+    again = SweepStore.create(tmp_path, config, seed=11)
+
+    run_agent(first, tmp_path, env, count=4)
+    run_agent(again, tmp_path, env, count=4)
+
+    draws = [record.params["x"] for record in first.runs()]
+    assert len(set(draws)) == 4
+    assert [record.params["x"] for record in again.runs()] == draws
+
+
 def test_two_agent_processes_serve_one_sweep_without_repeating_a_grid_point(tmp_path, env):
     sweep_id = SweepStore.create(tmp_path, grid("probe.py", a=list(range(8)), sleep=0.2)).info.id
     command = [*SWEEPKIT, "agent", sweep_id, "--dir", str(tmp_path)]

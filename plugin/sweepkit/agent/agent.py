@@ -21,8 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+import numpy as np
 import yaml
 
+from sweepkit import engine
 from sweepkit.agent import launcher, macros
 from sweepkit.agent.launcher import TrialProcess
 from sweepkit.agent.progress import PlainLines, Progress, RunRow
@@ -246,9 +248,6 @@ class Agent:
         environ: Mapping[str, str] | None = None,
         cwd: str | os.PathLike[str] | None = None,
     ) -> None:
-        from sweepkit import engine  # the engine pulls in numpy/scipy: load it with the agent, not the CLI
-
-        self._engine = engine
         self.store = store
         self.info = store.info
         self.config = self.info.config
@@ -372,7 +371,11 @@ class Agent:
 
         def plan(current: list[RunRecord]) -> Sequence[Suggestion]:
             runs = [self._engine_run(record) for record in current if not record.requeued]
-            return self._engine.next_runs(self.config, runs, n=plan_count, seed=self.info.seed)
+            # The engine gives the same suggestions for the same seed and runs, and random
+            # search draws independently of the runs: a fresh stream per claim keeps draws
+            # distinct, and the sweep replayable (same seed, same order of claims).
+            rng = np.random.default_rng([self.info.seed, len(current)])
+            return engine.next_runs(self.config, runs, n=plan_count, seed=rng)
 
         claimed = self.store.claim_runs(self.agent_id, plan)
         if not claimed:
@@ -447,7 +450,7 @@ class Agent:
         if not self.config.get("early_terminate") or not self._active:
             return
         runs = [self._engine_run(record) for record in records if not record.requeued]
-        decisions: list[StopDecision] = self._engine.stop_runs(self.config, runs)
+        decisions: list[StopDecision] = engine.stop_runs(self.config, runs)
         for decision in decisions:
             active = self._active.get(decision.run)
             if active is None or active.process.terminated_at is not None:
