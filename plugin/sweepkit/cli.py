@@ -306,3 +306,7 @@ def _result_json(result: Any, records: list[Any], config: Mapping[str, Any]) -> 
 from sweepkit.report.command import report  # noqa: E402  (after main, which it attaches to)
 
 main.add_command(report)
+
+from sweepkit.sync import sync  # noqa: E402
+
+main.add_command(sync)
