@@ -310,3 +310,7 @@ main.add_command(report)
 from sweepkit.sync import sync  # noqa: E402
 
 main.add_command(sync)
+
+from sweepkit.lr_finder import lr_find_command  # noqa: E402
+
+main.add_command(lr_find_command)
