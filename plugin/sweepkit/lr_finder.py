@@ -298,7 +298,12 @@ def narrow_sweep_text(text: str, center: float, *, parameter: str = "lr", decade
     lines = text.splitlines()
     start, end, indent = _block_bounds(lines, parameter)
     # One key per line, lists in flow style ([0.001, 0.003]), as the bundled sweeps write them.
-    body = [yaml.safe_dump({key: value}, default_flow_style=None).strip() for key, value in new_spec.items()]
+    body = [
+        f"{key}: {yaml.safe_dump(value, default_flow_style=True).strip()}"
+        if isinstance(value, list)
+        else yaml.safe_dump({key: value}, default_flow_style=False).strip()
+        for key, value in new_spec.items()
+    ]
     step = "  "
     block = [
         f"{indent}{parameter}:  # narrowed by sweepkit lr-find: one decade each side of {center:.3g}",
