@@ -366,7 +366,6 @@ class Agent:
             free = free[: self.options.count - len(self._started)]
         if not free:
             return
-        # Every run the sweep has, with the freshest history this agent holds.
         plan_count = len(free)
 
         def plan(current: list[RunRecord]) -> Sequence[Suggestion]:
@@ -380,7 +379,9 @@ class Agent:
         claimed = self.store.claim_runs(self.agent_id, plan)
         if not claimed:
             self._sweep_done = True
-            self._stop_reason = self._stop_reason or "the sweep is done (nothing left to try, run_cap or target reached)"
+            runs = [self._engine_run(record) for record in self.store.runs() if not record.requeued]
+            why = engine.done_reason(self.config, runs) or f"the {self.config.get('method')} search has nothing left to try"
+            self._stop_reason = self._stop_reason or f"the sweep is done: {why}"
             return
         for record, slot in zip(claimed, free):
             self._start(record, slot)
