@@ -121,7 +121,14 @@ def stop_orphans(groups: Mapping[int, str | None], *, grace: float = 5.0) -> Non
     for pid, start in groups.items():
         if start is None or pid in alive or not pid_is_alive(pid, None):
             signal_group(pid, signal.SIGKILL)
-        _reap(pid)
+    # SIGKILL is delivered asynchronously: wait (briefly) until the killed ones are gone.
+    deadline = time.monotonic() + 2.0
+    while alive and time.monotonic() < deadline:
+        for pid in alive:
+            _reap(pid)
+        alive = [pid for pid in alive if pid_is_alive(pid, groups[pid])]
+        if alive:
+            time.sleep(0.01)
 
 
 def find_trial_groups(sweep_id: str, run_id: str) -> set[int]:
