@@ -5,8 +5,6 @@ What it does differently from W&B's ``bayes`` (wandb 8149, 2766, 1660):
 * Every parameter lives in the unit cube through its distribution
   (``Distribution.to_unit``, so log scales stay log). Categoricals are one-hot
   columns, never an ordered index: the order of ``values`` changes nothing.
-  Numeric categories (batch sizes) get one more column, their magnitude
-  (log scale when they span a factor of 4), so the GP can learn a trend.
 * The GP is scikit-learn's ``GaussianProcessRegressor`` with an ARD Matern 5/2
   kernel (one length scale per column) times a signal variance, plus a
   ``WhiteKernel`` for noise, on normalized targets. Its hyperparameters are
@@ -53,6 +51,7 @@ from sweepkit.search.base import (
     SearchMethod,
     best_metric_value,
     freeze,
+    is_finite_number,
     is_missing,
     lookup,
     metric_goal,
@@ -89,25 +88,11 @@ class _Dimension:
     start: int
     width: int
     categories: tuple | None = None  # distinct values, for one-hot parameters
-    magnitudes: np.ndarray | None = None  # numeric categories: each value's place in [0, 1]
     levels: np.ndarray | None = None  # unit values that exist, for small discrete parameters
 
     @property
     def is_categorical(self) -> bool:
         return self.categories is not None
-
-    @property
-    def one_hot(self) -> slice:
-        """The one-hot columns of a categorical parameter."""
-        return slice(self.start, self.start + len(self.categories or ()))
-
-    def set_category(self, points: np.ndarray, rows: np.ndarray, indexes: np.ndarray) -> None:
-        """Writes categories ``indexes`` into ``rows`` of ``points`` (one-hot and magnitude)."""
-        block = np.zeros((len(rows), len(self.categories)))
-        block[np.arange(len(rows)), indexes] = 1.0
-        points[rows, self.one_hot] = block
-        if self.magnitudes is not None:
-            points[rows, self.one_hot.stop] = self.magnitudes[indexes]
 
 
 class UnitCube:
@@ -131,10 +116,8 @@ class UnitCube:
                 continue
             if distribution.is_categorical:
                 categories = _distinct(distribution.categories or ())
-                magnitudes = _magnitudes(categories)
-                width = len(categories) + (magnitudes is not None)
-                self.dimensions.append(_Dimension(parameter, start, width, categories=categories, magnitudes=magnitudes))
-                start += width
+                self.dimensions.append(_Dimension(parameter, start, len(categories), categories=categories))
+                start += len(categories)
             else:
                 self.dimensions.append(_Dimension(parameter, start, 1, levels=_levels(parameter)))
                 start += 1
@@ -164,7 +147,7 @@ class UnitCube:
                 matches = [i for i, c in enumerate(dimension.categories) if freeze(c) == frozen]
                 if not matches:
                     return None
-                dimension.set_category(x[None, :], np.array([0]), np.array(matches[:1]))
+                x[dimension.start + matches[0]] = 1.0
             else:
                 try:
                     u = dimension.parameter.distribution.to_unit(value)
@@ -179,11 +162,11 @@ class UnitCube:
         """The parameter values of a point, constants included, by path."""
         values: dict[tuple[str, ...], Any] = {}
         for dimension in self.dimensions:
+            block = x[dimension.start : dimension.start + dimension.width]
             if dimension.is_categorical:
-                winner = int(np.argmax(x[dimension.one_hot]))
-                values[dimension.parameter.path] = copy.deepcopy(dimension.categories[winner])
+                values[dimension.parameter.path] = copy.deepcopy(dimension.categories[int(np.argmax(block))])
             else:
-                values[dimension.parameter.path] = dimension.parameter.distribution.from_unit(float(x[dimension.start]))
+                values[dimension.parameter.path] = dimension.parameter.distribution.from_unit(float(block[0]))
         for parameter in self.constants:
             values[parameter.path] = parameter.distribution.from_unit(0.5)
         # In YAML order, as the config lists the parameters.
@@ -197,9 +180,12 @@ class UnitCube:
         """Moves points onto values that exist: clipped, small discrete levels, one-hot blocks."""
         snapped = np.clip(points, 0.0, 1.0)
         for dimension in self.dimensions:
+            columns = slice(dimension.start, dimension.start + dimension.width)
             if dimension.is_categorical:
-                winners = np.argmax(snapped[:, dimension.one_hot], axis=1)
-                dimension.set_category(snapped, np.arange(len(snapped)), winners)
+                winners = np.argmax(snapped[:, columns], axis=1)
+                block = np.zeros((len(snapped), dimension.width))
+                block[np.arange(len(snapped)), winners] = 1.0
+                snapped[:, columns] = block
             elif dimension.levels is not None:
                 levels = dimension.levels
                 column = snapped[:, dimension.start]
@@ -223,8 +209,12 @@ class UnitCube:
         for dimension in categorical:
             # Change about one categorical parameter per point on average.
             change = rng.random(len(points)) < 1.0 / (len(categorical) + len(self.numeric_columns))
-            new = rng.integers(0, len(dimension.categories), len(points))
-            dimension.set_category(points, np.flatnonzero(change), new[change])
+            new = rng.integers(0, dimension.width, len(points))
+            columns = slice(dimension.start, dimension.start + dimension.width)
+            block = points[:, columns]
+            block[change] = 0.0
+            block[change, new[change]] = 1.0
+            points[:, columns] = block
         return self.snap(points)
 
     def scaled(self, points: np.ndarray) -> np.ndarray:
@@ -232,7 +222,7 @@ class UnitCube:
         scaled = points.copy()
         for dimension in self.dimensions:
             if dimension.is_categorical:
-                scaled[:, dimension.one_hot] /= math.sqrt(2)
+                scaled[:, dimension.start : dimension.start + dimension.width] /= math.sqrt(2)
         return scaled
 
     def enumerate(self) -> np.ndarray | None:
@@ -243,7 +233,7 @@ class UnitCube:
         choices = []
         for dimension in self.dimensions:
             if dimension.is_categorical:
-                choices.append([("category", i) for i in range(len(dimension.categories))])
+                choices.append([("category", i) for i in range(dimension.width)])
             elif dimension.levels is not None:
                 choices.append([("unit", u) for u in dimension.levels])
             else:
@@ -252,7 +242,7 @@ class UnitCube:
         for row, combination in enumerate(itertools.product(*choices)):
             for dimension, (kind, value) in zip(self.dimensions, combination):
                 if kind == "category":
-                    dimension.set_category(points, np.array([row]), np.array([value]))
+                    points[row, dimension.start + value] = 1.0
                 else:
                     points[row, dimension.start] = value
         return points
@@ -266,25 +256,6 @@ def _distinct(values: Sequence) -> tuple:
             seen.add(frozen)
             distinct.append(value)
     return tuple(distinct)
-
-
-def _magnitudes(categories: tuple) -> np.ndarray | None:
-    """Where numeric categories lie between the smallest and the largest, in [0, 1]; None otherwise.
-
-    Batch sizes 16..256 carry more than their names: a GP that sees their
-    magnitude learns "bigger is worse" from a few runs. The magnitude comes
-    from the values, not their order in the YAML, so the order still changes
-    nothing. Log scale when the values are positive and span a factor of 4.
-    """
-    if len(categories) < 3 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in categories):
-        return None
-    values = np.array(categories, dtype=float)
-    if not np.all(np.isfinite(values)):
-        return None
-    if values.min() > 0 and values.max() / values.min() >= 4:
-        values = np.log(values)
-    span = values.max() - values.min()
-    return (values - values.min()) / span if span > 0 else None
 
 
 def _levels(parameter: Parameter) -> np.ndarray | None:
@@ -321,7 +292,7 @@ def _worst_value(runs: Sequence[Run], metric_name: str, goal: str) -> float | No
             continue
         values = metric_history(run, metric_name)
         summary_value = run.summary.get(metric_name)
-        if isinstance(summary_value, (int, float)) and not isinstance(summary_value, bool) and math.isfinite(summary_value):
+        if is_finite_number(summary_value):
             values.append(float(summary_value))
         if not values:
             continue
