@@ -459,7 +459,8 @@ def plot(traces: list[Trace], path: Path) -> None:
         axis.set_title(objective.name)
         axis.set_xlabel("trials")
         axis.set_ylabel("median simple regret")
-    axes[0].legend(fontsize=8)
+    handles, labels = next((axis.get_legend_handles_labels() for axis in axes if axis.lines), ([], []))
+    figure.legend(handles, labels, loc="upper right", fontsize=8)
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=100)
@@ -477,6 +478,8 @@ def main(argv: list[str] | None = None) -> int:
     methods = [m for m in args.methods.split(",") if m]
     chosen = [o.name for o in objectives() if args.objectives is None or o.name in args.objectives.split(",")]
     logging.getLogger("sweeps").setLevel(logging.ERROR)
+    # W&B's engine still uses pydantic 1 config names; the warning says nothing about the results.
+    warnings.filterwarnings("ignore", message="Valid config keys have changed in V2")
 
     jobs = [(method, name, seed) for name in chosen for method in methods for seed in range(seeds)]
     started = time.perf_counter()
