@@ -192,7 +192,7 @@ def test_a_discrete_space_is_not_repeated_while_unseen_points_remain() -> None:
     assert suggestion.params == {"a": "z", "b": 2}
     done = runs + [Run("last", suggestion.params, FINISHED, [{"loss": 9.0}])]
     repeat = next_run(DISCRETE, done, seed=0)
-    assert repeat.info["repeat"] is True and "every combination has run" in repeat.reason
+    assert repeat.info["repeat"] is True and "no unseen one is left" in repeat.reason
 
 
 def test_reasons_say_which_phase_chose_the_point() -> None:

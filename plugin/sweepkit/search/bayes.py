@@ -524,7 +524,7 @@ class BayesSearch(SearchMethod):
             key = self.cube.key(values)
             repeat = key in seen
             if repeat:
-                reason += "; every combination has run, so this one repeats"
+                reason += "; it repeats a configuration that has run (no unseen one is left)"
             seen.add(key)
             # The suggestion counts as in flight for the next one of this call.
             pending = np.vstack([pending, self.cube.encode(nest(values))])
@@ -538,7 +538,12 @@ class BayesSearch(SearchMethod):
         return tuple(freeze(lookup(run.params, d.parameter.path)) for d in self.cube.dimensions)
 
     def _space_filling(self, known: np.ndarray, seen: set, rng: np.random.Generator) -> np.ndarray:
-        """The candidate farthest from every known point (maximin over a modest random pool)."""
+        """The candidate farthest from every known point (maximin over a modest random pool).
+
+        A small pool keeps the design from crowding into corners, which a
+        maximin search over many candidates does.
+        """
+
         def spread(points: np.ndarray) -> np.ndarray:
             if not len(known):
                 return np.zeros(len(points))
