@@ -83,6 +83,8 @@ def test_install_hides_real_wandb_submodules_and_restores_them(monkeypatch):
     monkeypatch.setitem(sys.modules, "wandb", real)
     monkeypatch.setitem(sys.modules, "wandb.sdk", real_sdk)
     monkeypatch.setitem(sys.modules, "wandbx", types.ModuleType("wandbx"))
+    # Earlier tests may have imported the real wandb.errors; start without it.
+    monkeypatch.delitem(sys.modules, "wandb.errors", raising=False)
 
     inner = pytest.MonkeyPatch()
     fake = FakeWandb().install(inner)
