@@ -188,7 +188,8 @@ def format_importance(table: ImportanceTable) -> str:
         f"parameter importance for {table.metric_name} ({table.runs_used} runs, each scored by its best value)",
         "  importance: random forest (RandomForestRegressor) impurity importance, columns sum to 1",
         "  correlation: Pearson correlation of the raw parameter value with the metric (-1..1)",
-        f"  categorical parameters are {table.categorical_encoding} encoded: one column per value",
+        f"  parameters with non-numeric values are {table.categorical_encoding} encoded (a row per value); "
+        "numeric values, categorical ones included, are used as numbers",
         f"{'parameter'.ljust(width)}  importance  correlation",
     ]
     for row in table.rows:
