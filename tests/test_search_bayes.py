@@ -173,6 +173,21 @@ def test_categoricals_are_one_hot_and_log_scales_stay_log() -> None:
     assert cube.width == 1 + 4 + 1 + 1 + 1
 
 
+def test_the_kernel_has_one_length_scale_per_parameter_and_a_true_gradient() -> None:
+    cube = UnitCube(parameters_of(MIXED))
+    matern = bayes._kernel(cube).k1.k2
+    assert len(matern.theta) == 5  # lr, batch_size (4 one-hot columns), layers, width, beta
+    matern = matern.clone_with_theta(np.log([0.3, 0.7, 1.1, 0.5, 2.0]))
+    X = cube.random(np.random.default_rng(0), 6)
+    K, gradient = matern(X, eval_gradient=True)
+    step = 1e-6
+    for index in range(5):
+        theta = matern.theta.copy()
+        theta[index] += step
+        numeric = (matern.clone_with_theta(theta)(X) - K) / step
+        assert np.abs(numeric - gradient[:, :, index]).max() < 1e-4
+
+
 def test_runs_in_flight_and_batches_get_different_suggestions() -> None:
     runs = drive(quadratic_config(), quadratic, 10, seed=2)
     batch = next_runs(quadratic_config(), runs, n=3, seed=7)
