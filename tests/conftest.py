@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,12 +18,6 @@ os.environ.pop("WANDB_API_KEY", None)
 
 
 @pytest.fixture
-def repo() -> Path:
-    """The repository root (where train.py and sweeps/ are)."""
-    return REPO
-
-
-@pytest.fixture
 def offline_env(tmp_path: Path) -> dict[str, str]:
     """Environment for a subprocess that runs real wandb offline under ``tmp_path``."""
     env = {
@@ -34,6 +27,3 @@ def offline_env(tmp_path: Path) -> dict[str, str]:
     }
     env.update(WANDB_MODE="offline", WANDB_SILENT="true", WANDB_DIR=str(tmp_path), PYTHONPATH=str(REPO))
     return env
-
-
-PYTHON = sys.executable
