@@ -295,3 +295,18 @@ def test_train_py_runs_under_the_agent(tmp_path, offline_env):
     assert record.state == FINISHED, record.output_tail
     assert len([row for row in record.history if "val_accuracy" in row]) == 2
     assert find_run_log(tmp_path, record.id) is not None
+
+
+def test_no_repeat_runs_every_combination_of_a_discrete_random_sweep_once_then_ends(tmp_path, env):
+    config = {"program": "probe.py", "method": "random", "parameters": {"a": {"values": [1, 2, 3]}, "b": {"values": ["x", "y"]}}}
+    sweep_yaml = tmp_path / "sweep.yaml"
+    sweep_yaml.write_text(json.dumps(config))
+    done = subprocess.run(
+        [*SWEEPKIT, "run", str(sweep_yaml), "--no-repeat", "--count", "20", "--seed", "3", "--dir", str(tmp_path)],
+        cwd=PROGRAMS, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    sweep_id = done.stdout.partition("Created offline sweep: ")[2].split()[0]
+    records = SweepStore.open(tmp_path, sweep_id).runs()
+    combos = sorted((record.params["a"], record.params["b"]) for record in records)
+    assert combos == sorted((a, b) for a in (1, 2, 3) for b in ("x", "y"))  # 6 runs, not 20

@@ -138,6 +138,11 @@ def _agent_options(count: int | None, workers: int | None, gpus: tuple[str, ...]
 @click.argument("sweep", type=SWEEP_FILE)
 @agent_options
 @click.option("--seed", type=int, help="Seed for the search (recorded; a random one when omitted).")
+@click.option(
+    "--no-repeat",
+    is_flag=True,
+    help="Random search of a discrete space: never repeat a combination; end when all have run.",
+)
 @click.option("--project", help="W&B project of the runs (used when they are synced).")
 @click.option("--entity", help="W&B entity of the runs.")
 def run(
@@ -149,6 +154,7 @@ def run(
     wandb_dir: str | None,
     as_json: bool,
     seed: int | None,
+    no_repeat: bool,
     project: str | None,
     entity: str | None,
 ) -> None:
@@ -157,7 +163,7 @@ def run(
 
     options = _agent_options(count, workers, gpus, max_consecutive_failed_runs)
     directory = _wandb_dir(wandb_dir)
-    store = SweepStore.create(directory, sweep.config, seed=seed, project=project, entity=entity)
+    store = SweepStore.create(directory, sweep.config, seed=seed, no_repeat=no_repeat, project=project, entity=entity)
     click.echo(f"Created offline sweep: {store.info.id}", err=as_json)
     _run_offline(store, directory, options, as_json)
 
@@ -166,6 +172,11 @@ def run(
 @click.argument("sweep", type=SWEEP_FILE)
 @click.option("--offline", is_flag=True, help="Create the sweep locally (also when WANDB_MODE=offline).")
 @click.option("--seed", type=int, help="Seed for the search (offline; random when omitted).")
+@click.option(
+    "--no-repeat",
+    is_flag=True,
+    help="Offline random search of a discrete space: never repeat a combination; end when all have run.",
+)
 @click.option("--project", help="W&B project.")
 @click.option("--entity", help="W&B entity.")
 @click.option("--dir", "wandb_dir", type=click.Path(file_okay=False), help="WANDB_DIR (default: $WANDB_DIR or .).")
@@ -174,6 +185,7 @@ def sweep(
     sweep: SweepFile,
     offline: bool,
     seed: int | None,
+    no_repeat: bool,
     project: str | None,
     entity: str | None,
     wandb_dir: str | None,
@@ -184,10 +196,12 @@ def sweep(
         from sweepkit.agent.store import SweepStore
 
         directory = _wandb_dir(wandb_dir)
-        store = SweepStore.create(directory, sweep.config, seed=seed, project=project, entity=entity)
+        store = SweepStore.create(directory, sweep.config, seed=seed, no_repeat=no_repeat, project=project, entity=entity)
         sweep_id, mode = store.info.id, "offline"
         hint = f"run it with: sweepkit agent {sweep_id}" + (f" --dir {directory}" if wandb_dir else "")
     else:
+        if no_repeat:
+            raise click.UsageError("--no-repeat needs an offline sweep (add --offline): W&B's server has no such option")
         from sweepkit.agent import online
 
         sweep_id, mode = online.create_sweep(sweep.config, project=project, entity=entity), "online"

@@ -374,7 +374,7 @@ class Agent:
             # search draws independently of the runs: a fresh stream per claim keeps draws
             # distinct, and the sweep replayable (same seed, same order of claims).
             rng = np.random.default_rng([self.info.seed, len(current)])
-            return engine.next_runs(self.config, runs, n=plan_count, seed=rng)
+            return engine.next_runs(self.config, runs, n=plan_count, seed=rng, no_repeat=self.info.no_repeat)
 
         claimed = self.store.claim_runs(self.agent_id, plan)
         if not claimed:

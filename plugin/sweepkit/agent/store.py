@@ -43,6 +43,7 @@ CREATE TABLE IF NOT EXISTS sweep (
     id TEXT PRIMARY KEY,
     config TEXT NOT NULL,
     seed INTEGER NOT NULL,
+    no_repeat INTEGER NOT NULL DEFAULT 0,
     project TEXT,
     entity TEXT,
     created REAL NOT NULL
@@ -97,6 +98,8 @@ class SweepInfo:
         id: The sweep id.
         config: The validated sweep config.
         seed: The seed every agent passes to the engine.
+        no_repeat: Random search of a discrete space never repeats a combination
+            and ends when every one has run.
         project: W&B project for the runs, if given.
         entity: W&B entity for the runs, if given.
         created: Creation time (seconds since the epoch).
@@ -105,6 +108,7 @@ class SweepInfo:
     id: str
     config: Mapping[str, Any]
     seed: int
+    no_repeat: bool
     project: str | None
     entity: str | None
     created: float
@@ -245,6 +249,7 @@ class SweepStore:
         config: Mapping[str, Any],
         *,
         seed: int | None = None,
+        no_repeat: bool = False,
         project: str | None = None,
         entity: str | None = None,
         sweep_id: str | None = None,
@@ -256,6 +261,8 @@ class SweepStore:
             config: The validated sweep config.
             seed: Seed for the engine; a random one is drawn and recorded when None,
                 so a resumed sweep continues the same sequence.
+            no_repeat: Random search of a discrete space: never repeat a combination
+                (recorded, so every agent of the sweep honours it).
             project: W&B project the runs belong to.
             entity: W&B entity the runs belong to.
             sweep_id: Use this id instead of a fresh one.
@@ -273,8 +280,8 @@ class SweepStore:
             seed = secrets.randbelow(2**31)
         with store._write() as db:
             db.execute(
-                "INSERT INTO sweep (id, config, seed, project, entity, created) VALUES (?, ?, ?, ?, ?, ?)",
-                (sweep_id, json.dumps(dict(config)), seed, project, entity, time.time()),
+                "INSERT INTO sweep (id, config, seed, no_repeat, project, entity, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (sweep_id, json.dumps(dict(config)), seed, int(no_repeat), project, entity, time.time()),
             )
         return store
 
@@ -306,6 +313,7 @@ class SweepStore:
             id=row["id"],
             config=json.loads(row["config"]),
             seed=row["seed"],
+            no_repeat=bool(row["no_repeat"]),
             project=row["project"],
             entity=row["entity"],
             created=row["created"],
