@@ -420,3 +420,16 @@ def test_nest_rejects_a_path_that_is_both_value_and_group() -> None:
         nest({("a",): 1, ("a", "b"): 2})
     with pytest.raises(ValueError, match="both a value and a group"):
         nest({("a", "b"): 2, ("a",): 1})
+
+
+@pytest.mark.parametrize(
+    "spec, low, high",
+    [
+        ({"distribution": "uniform", "min": 0.0, "max": 0.5}, 0.0, 0.5),
+        ({"distribution": "log_uniform_values", "min": 1e-5, "max": 0.1}, 1e-5, 0.1),
+    ],
+)
+def test_the_edges_of_the_unit_interval_give_the_bounds_exactly(spec, low, high) -> None:
+    distribution = from_spec(spec)
+    assert distribution.from_unit(0.0) == low  # not 5e-13 or 9.999999999999997e-06
+    assert distribution.from_unit(1.0) == high

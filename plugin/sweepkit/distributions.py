@@ -413,8 +413,15 @@ class Continuous(Distribution):
 
     def _values(self, u: np.ndarray) -> list:
         low, high = self.bounds
-        u = np.clip(np.asarray(u, dtype=float), _UNIT_EPSILON, 1 - _UNIT_EPSILON)
-        x = np.clip(self._ppf(u), low, high)
+        u = np.clip(np.asarray(u, dtype=float), 0.0, 1.0)
+        x = self._ppf(np.clip(u, _UNIT_EPSILON, 1 - _UNIT_EPSILON))
+        # A finite bound is reached exactly at u = 0 or 1 (a search pinned to the
+        # edge suggests dropout 0.0, not 5e-13).
+        if np.isfinite(low):
+            x = np.where(u <= _UNIT_EPSILON, low, x)
+        if np.isfinite(high):
+            x = np.where(u >= 1 - _UNIT_EPSILON, high, x)
+        x = np.clip(x, low, high)
         if not self.quantized:
             return [float(v) for v in x]
         q = self.q
@@ -523,6 +530,11 @@ class LogUniformValues(LogUniform):
 
     name = "log_uniform_values"
     keys = (Key("min", "number", exclusive_minimum=0), Key("max", "number"))
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        # The values as written: exp(log(1e-5)) is 9.999999999999997e-06.
+        return (float(self.min), float(self.max))
 
     def _log_bounds(self) -> tuple[float, float]:
         return (math.log(self.min), math.log(self.max))
