@@ -120,7 +120,7 @@ def test_trial_env_is_offline_with_live_log_flushes_and_optional_project():
     user_choice = trial_env({"WANDB_X_TRANSACTION_LOG_FLUSH_INTERVAL": "5"}, sweep_id="s", run_id="r", wandb_dir="/w", param_path="/p")
 
     assert env["WANDB_MODE"] == "offline"
-    assert env["WANDB_X_TRANSACTION_LOG_FLUSH_INTERVAL"] == "1"
+    assert env["WANDB_X_TRANSACTION_LOG_FLUSH_INTERVAL"] == "0.1"
     assert (env["WANDB_PROJECT"], env["WANDB_ENTITY"], env["CUDA_VISIBLE_DEVICES"]) == ("proj", "team", "3")
     assert "WANDB_SERVICE" not in env
     assert not {"WANDB_PROJECT", "WANDB_ENTITY", "CUDA_VISIBLE_DEVICES"} & set(bare)

@@ -80,7 +80,7 @@ def test_each_trial_gets_wandb_contract_own_session_and_closed_stdin(tmp_path, e
             "WANDB_PROJECT": "proj",
             "WANDB_ENTITY": "team",
             "WANDB_MODE": "offline",
-            "WANDB_X_TRANSACTION_LOG_FLUSH_INTERVAL": "1",
+            "WANDB_X_TRANSACTION_LOG_FLUSH_INTERVAL": "0.1",
             "CUDA_VISIBLE_DEVICES": None,
         }
         assert probe["sid"] == probe["pgid"] == probe["pid"] != probe["parent_sid"]
