@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 from wandb.proto import wandb_internal_pb2 as pb
 
@@ -22,7 +21,6 @@ from sweepkit.sync import (
     format_plan,
     plan_sync,
     rewrite_sweep_id,
-    run_sync,
     sync_sweep,
     write_transaction_log,
 )
