@@ -2,12 +2,15 @@
 
 Baseline "no_early_terminate": sweeps/bayes-hyperband.yaml with its
 ``early_terminate`` section removed. Candidate "hyperband": the YAML as is.
-Same seed, same number of runs, same workers, both under the offline agent.
-Reported per arm: total epochs trained (values of the metric the runs
-logged), the best value of the metric, wall time. Target: 40 % fewer epochs,
-best val_accuracy within 0.5 points.
+For each seed both arms run with that seed, the same number of runs and the
+same workers, under the offline agent. Reported per arm: total epochs trained
+(values of the metric the runs logged), the best value of the metric, wall
+time. Bayes search adapts to what it sees, so the two arms try different
+points after the first stopped run and one seed's ratio swings by several
+points; the verdict pools the epochs of all seeds. Target: 40 % fewer epochs,
+and on no seed a best val_accuracy more than 0.5 points below the baseline's.
 
-    .venv/bin/python benchmarks/hyperband_savings.py --count 27 --workers 2
+    .venv/bin/python benchmarks/hyperband_savings.py --seeds 0,1,2
 """
 
 from __future__ import annotations
@@ -61,25 +64,42 @@ def main() -> None:
     parser.add_argument("--sweep", default=str(REPO / "sweeps" / "bayes-hyperband.yaml"))
     parser.add_argument("--count", type=int, default=27)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds; each runs both arms")
     args = parser.parse_args()
+    seeds = [int(seed) for seed in args.seeds.split(",")]
     with_hyperband = load_config(args.sweep)
     without = {key: value for key, value in with_hyperband.items() if key != "early_terminate"}
-    arms = []
-    for name, config in (("no_early_terminate", without), ("hyperband", with_hyperband)):
-        arm = run_arm(name, config, count=args.count, workers=args.workers, seed=args.seed)
-        arms.append(arm)
+    metric = with_hyperband["metric"]["name"]
+    totals = {"no_early_terminate": 0, "hyperband": 0}
+    gaps = []
+    for seed in seeds:
+        arms = []
+        for name, config in (("no_early_terminate", without), ("hyperband", with_hyperband)):
+            arm = run_arm(name, config, count=args.count, workers=args.workers, seed=seed)
+            arms.append(arm)
+            totals[name] += arm["epochs"]
+            print(
+                f"seed {seed}  {arm['name']:<19} runs {arm['runs']:>3}  epochs {arm['epochs']:>5}  best {metric} "
+                f"{arm['best']:.4f}  {arm['seconds']:7.1f} s  states {arm['states']}  ({arm['dir'].name})",
+                flush=True,
+            )
+        baseline, candidate = arms
+        gaps.append(100 * (candidate["best"] - baseline["best"]))
         print(
-            f"{arm['name']:<19} runs {arm['runs']:>3}  epochs {arm['epochs']:>5}  best {with_hyperband['metric']['name']} "
-            f"{arm['best']:.4f}  {arm['seconds']:7.1f} s  states {arm['states']}  ({arm['dir']})",
+            f"seed {seed}  epochs hyperband/no_early_terminate = {candidate['epochs'] / baseline['epochs']:.3f}  "
+            f"best {metric} {gaps[-1]:+.2f} points",
             flush=True,
         )
-    baseline, candidate = arms
-    saved = 1 - candidate["epochs"] / baseline["epochs"]
-    points = 100 * (candidate["best"] - baseline["best"])
-    print(f"epochs: hyperband/no_early_terminate = {candidate['epochs'] / baseline['epochs']:.3f} ({saved:.1%} fewer; target >= 40%)")
-    print(f"best {with_hyperband['metric']['name']}: {points:+.2f} points vs no_early_terminate (target within 0.5)")
-    print(f"wall time ratio = {candidate['seconds'] / baseline['seconds']:.3f}")
+    ratio = totals["hyperband"] / totals["no_early_terminate"]
+    print(
+        f"all {len(seeds)} seeds: epochs hyperband/no_early_terminate = {ratio:.3f} "
+        f"({1 - ratio:.1%} fewer; target >= 40%): {'met' if ratio <= 0.6 else 'missed'}"
+    )
+    worst = min(gaps)
+    print(
+        f"best {metric}, hyperband minus no_early_terminate: mean {sum(gaps) / len(gaps):+.2f} points, "
+        f"worst seed {worst:+.2f} (target: no seed more than 0.5 points worse): {'met' if worst >= -0.5 else 'missed'}"
+    )
 
 
 if __name__ == "__main__":
