@@ -74,6 +74,19 @@ def test_sweep_offline_prints_only_the_id_and_agents_resume_it(runner, tmp_path)
     assert all(run["state"] == "finished" for run in rest_result["runs"])
 
 
+def test_a_hyperband_sweep_without_strict_gets_a_note_and_one_with_it_none(runner, tmp_path):
+    hyperband = {"type": "hyperband", "min_iter": 1}
+    implicit = write_sweep(tmp_path, metric={"name": "m"}, early_terminate=hyperband)
+    created = runner.invoke(main, ["sweep", implicit, "--offline"])
+    explicit = write_sweep(tmp_path, metric={"name": "m"}, early_terminate={**hyperband, "strict": True})
+    quiet = runner.invoke(main, ["sweep", explicit, "--offline"])
+
+    assert created.exit_code == 0 and quiet.exit_code == 0
+    assert "no 'strict'" in created.stderr and "strict: true" in created.stderr
+    assert len(created.stdout.strip()) == 8  # stdout stays the bare id for scripts
+    assert "strict" not in quiet.stderr
+
+
 def test_workers_and_gpus_together_are_a_usage_error(runner, tmp_path):
     result = runner.invoke(main, ["run", write_sweep(tmp_path), "--workers", "2", "--gpus", "0,1"])
 

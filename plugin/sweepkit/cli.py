@@ -55,6 +55,14 @@ class SweepFileType(click.ParamType):
             count = len(error.problems)
             listing = "\n".join(f"  {problem}" for problem in error.problems)
             self.fail(f"{value}: {count} problem{'s' if count != 1 else ''}:\n{listing}", param, ctx)
+        early_terminate = config.get("early_terminate") or {}
+        if early_terminate.get("type") == "hyperband" and "strict" not in early_terminate:
+            click.echo(
+                f"note: {value}: early_terminate has no 'strict'. sweepkit judges a run by its best value so far "
+                "(strict: false, as W&B's published engine does); W&B's current schema defaults to strict: true. "
+                "Write strict: true or false to get the same rule on both.",
+                err=True,
+            )
         return SweepFile(path=Path(value), config=config)
 
 

@@ -1,7 +1,7 @@
 """Hyperband early termination: which running runs to stop, and why.
 
 The rule is W&B's (``sweeps.hyperband_stopping``), so a sweep stops the same
-runs under sweepkit as under W&B's server:
+runs under sweepkit as under W&B's engine:
 
 * Brackets come from ``min_iter`` (``min_iter, min_iter*eta, ...``) or from
   ``max_iter`` and ``s`` (``max_iter/eta, max_iter/eta**2, ...``, ``s`` of
@@ -16,6 +16,9 @@ runs under sweepkit as under W&B's server:
   ``strict: true`` it is judged by its value at the bracket instead, the
   like-for-like comparison of the Hyperband paper (it stops more runs: a run
   that was poor at the bracket cannot hide behind an earlier lucky value).
+  A missing ``strict`` means false, as in W&B's published engine, which
+  ignores the key; W&B's current schema documents ``true`` as its default, so
+  a sweep meant for both engines should write ``strict`` out.
 """
 
 from __future__ import annotations
