@@ -5,8 +5,9 @@ is how sweepkit learns what an offline run logged: its config, every history
 row, its summary and its exit code. :class:`LogTail` reads a log that is still
 being written, a few bytes at a time, which is what lets an offline agent stop
 runs by hyperband while they train (with
-``WANDB_X_TRANSACTION_LOG_FLUSH_INTERVAL=1`` wandb-core writes the log about
-once a second instead of every 15 s or whenever its write buffer fills).
+``WANDB_X_TRANSACTION_LOG_FLUSH_INTERVAL=0.1``, the agent's default, wandb-core
+writes the log every 0.1 s instead of every 15 s or whenever its write buffer
+fills).
 
 The format (wandb 0.31): a 7-byte header (``:W&B``, 0xBEE1 little-endian,
 version 0), then LevelDB-style chunks packed in 32 KiB blocks. A chunk is a
