@@ -66,18 +66,19 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1; each runs both arms (at least 3: one seed swings)")
     args = parser.parse_args()
-    seeds = range(args.seeds)
     with_hyperband = load_config(args.sweep)
     without = {key: value for key, value in with_hyperband.items() if key != "early_terminate"}
     metric = with_hyperband["metric"]["name"]
     totals = {"no_early_terminate": 0, "hyperband": 0}
+    seconds = {"no_early_terminate": 0.0, "hyperband": 0.0}
     gaps = []
-    for seed in seeds:
+    for seed in range(args.seeds):
         arms = []
         for name, config in (("no_early_terminate", without), ("hyperband", with_hyperband)):
             arm = run_arm(name, config, count=args.count, workers=args.workers, seed=seed)
             arms.append(arm)
             totals[name] += arm["epochs"]
+            seconds[name] += arm["seconds"]
             print(
                 f"seed {seed}  {arm['name']:<19} runs {arm['runs']:>3}  epochs {arm['epochs']:>5}  best {metric} "
                 f"{arm['best']:.4f}  {arm['seconds']:7.1f} s  states {arm['states']}  ({arm['dir'].name})",
@@ -100,6 +101,7 @@ def main() -> None:
         f"best {metric}, hyperband minus no_early_terminate: mean {sum(gaps) / len(gaps):+.2f} points, "
         f"worst seed {worst:+.2f} (target: no seed more than 0.5 points worse): {'met' if worst >= -0.5 else 'missed'}"
     )
+    print(f"wall time hyperband/no_early_terminate = {seconds['hyperband'] / seconds['no_early_terminate']:.3f} (all seeds)")
 
 
 if __name__ == "__main__":
