@@ -149,6 +149,46 @@ def test_a_test_file_outside_the_repo_gets_the_fixture(pytester):
     result.assert_outcomes(passed=2)
 
 
+def test_wandb_imported_at_the_top_of_a_test_file_or_module_is_the_fake_during_the_test(pytester):
+    # The README's example, with the import where users write it.
+    pytester.makepyfile(
+        my_training="""
+        import wandb as wb
+
+        def my_train():
+            run = wb.init(project="readme", config={"lr": 0.1})
+            for epoch in range(3):
+                wb.log({"epoch": epoch, "val_loss": 1.0 / (epoch + 1)})
+            run.finish()
+        """,
+        test_readme="""
+        import wandb
+
+        import my_training
+
+        REAL = wandb
+
+        def my_train():
+            run = wandb.init(project="readme")
+            wandb.log({"val_loss": 0.5})
+            run.finish()
+
+        def test_my_training_logs_val_loss(fake_wandb):
+            my_train()
+            my_training.my_train()
+            first, second = fake_wandb.runs
+            assert first.history_of("val_loss") == [0.5]
+            assert second.history_of("val_loss") == [1.0, 0.5, 1.0 / 3]
+
+        def test_real_wandb_is_back_afterwards():
+            assert wandb is REAL and my_training.wb is REAL
+            assert hasattr(wandb, "sdk")
+        """,
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+
+
 # --- wandb.init -----------------------------------------------------------------
 
 

@@ -36,9 +36,10 @@ order; its fields are live while the run is going. To simulate a sweep, set
 ``WANDB_SWEEP_ID`` and ``WANDB_SWEEP_PARAM_PATH`` (``monkeypatch.setenv``)
 before the code under test calls ``wandb.init``.
 
-Code that bound real wandb at import time (``import wandb`` at the top of a
-module imported before the test) keeps real wandb; import it inside functions,
-or import the module under test after the fixture is active.
+``import wandb`` at the top of a test file or of a module imported before
+the test works too: the fixture points every such name at the fake for the
+test (``import wandb as wb`` included). Names bound with ``from wandb import
+init`` keep the real function; call ``wandb.init`` instead.
 
 Not modelled: artifacts, media serialization (``wandb.Image`` keeps what it was
 given), ``resume``, the public API, and wandb-core's quirks for non-numeric
@@ -1122,17 +1123,33 @@ class FakeWandb(types.ModuleType):
         """Make ``import wandb`` return this fake until ``monkeypatch`` is undone.
 
         Real ``wandb`` and its loaded submodules leave ``sys.modules`` for the
-        duration, so no ``wandb.*`` import can reach the real package.
+        duration, so no ``wandb.*`` import can reach the real package. Modules
+        that already ran ``import wandb`` (a test file, a training module
+        imported at the top of one) have that name pointed at the fake too.
 
         Args:
             monkeypatch: A pytest ``MonkeyPatch``.
         """
+        real = sys.modules.get("wandb")
+        if real is not None and real is not self:
+            for module in list(sys.modules.values()):
+                self._rebind(module, real, monkeypatch)
         for name in list(sys.modules):
             if name == "wandb" or name.startswith("wandb."):
                 monkeypatch.delitem(sys.modules, name)
         monkeypatch.setitem(sys.modules, "wandb", self)
         monkeypatch.setitem(sys.modules, "wandb.errors", self.errors)
         return self
+
+    def _rebind(self, module: Any, real: types.ModuleType, monkeypatch: Any) -> None:
+        # wandb's own modules keep the real package; everyone else's bound name follows the fake.
+        name = getattr(module, "__name__", None)
+        namespace = getattr(module, "__dict__", None)
+        if not isinstance(name, str) or not isinstance(namespace, dict) or name == "wandb" or name.startswith("wandb."):
+            return
+        for attribute, value in list(namespace.items()):
+            if value is real:
+                monkeypatch.setattr(module, attribute, self)
 
     # module functions
 

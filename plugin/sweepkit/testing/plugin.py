@@ -19,8 +19,9 @@ if TYPE_CHECKING:
 def fake_wandb(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeWandb]:
     """A fake ``wandb`` installed as ``sys.modules["wandb"]`` for one test.
 
-    Any ``import wandb`` during the test returns the fake; real wandb and its
-    submodules come back afterwards. Run directories go under a temporary
+    Any ``import wandb`` during the test returns the fake, and modules that
+    imported wandb earlier (the test file itself, a training module) see the
+    fake under that name; real wandb and its submodules come back afterwards. Run directories go under a temporary
     directory unless ``dir=`` or ``WANDB_DIR`` says otherwise, and run ids
     are the same on every test run. See :mod:`sweepkit.testing.fake_wandb`.
 
