@@ -17,12 +17,13 @@ def test_plain_lines_print_one_line_per_state_change():
 
     lines.update([running])
     lines.update([RunRow("r1", {"lr": 0.1}, "running", epoch=2, metric=0.6)])
-    lines.update([RunRow("r1", {"lr": 0.1}, "killed", epoch=3, metric=0.7, note="hyperband: lost")])
+    lines.update([RunRow("r1", {"lr": 0.1}, "stopping", epoch=3, metric=0.7, best=0.8)])
+    lines.update([RunRow("r1", {"lr": 0.1}, "killed", epoch=3, metric=0.7, best=0.8, note="hyperband: lost")])
 
     output = stream.getvalue().splitlines()
-    assert len(output) == 2
+    assert len(output) == 2  # no line for the passing "stopping" state
     assert output[0].startswith("run r1 running") and "lr=0.1" in output[0]
-    assert "epochs 3 acc 0.7" in output[1] and output[1].endswith("hyperband: lost")
+    assert "epochs 3 acc best 0.8 last 0.7" in output[1] and output[1].endswith("hyperband: lost")
 
 
 def test_live_table_redraws_in_place_and_keeps_messages_above():
@@ -61,4 +62,5 @@ def test_final_report_ranks_by_best_metric_and_says_how_to_upload():
     assert report.splitlines()[0] == "sweep swp: 1 failed, 1 finished, 1 killed"
     assert report.index("1. high acc=0.9") < report.index("2. low acc=0.3")
     assert "sweepkit sync swp --project proj" in report
-    assert "wandb sync --project proj /w/wandb/offline-run-1-low /w/wandb/offline-run-1-high" in report
+    assert "wandb sync" not in report  # the raw logs name a local sweep W&B does not know
+    assert "1 run(s) stopped early by hyperband or by hand; why: sweepkit report swp" in report

@@ -195,6 +195,16 @@ def test_narrowed_specs_per_distribution(spec, expected):
     assert narrowed_spec(spec, 1e-2) == expected
 
 
+def test_narrowing_never_reaches_past_the_old_range():
+    spec = {"distribution": "log_uniform_values", "min": 1e-5, "max": 0.1}
+
+    assert narrowed_spec(spec, 1.48e-2) == {"distribution": "log_uniform_values", "min": 1.48e-3, "max": 0.1}
+    assert narrowed_spec({"distribution": "inv_log_uniform", "min": 2.3, "max": 11.5}, 2e-5)["min"] == pytest.approx(1.0130e-5, rel=1e-3)
+    assert narrowed_spec({"values": [1e-4, 1e-3]}, 1e-4) == {"values": [1e-4, 1e-3]}
+    with pytest.raises(SweepEditError, match=r"more than 1 decade\(s\) outside the sweep's range 1e-05..0.1"):
+        narrowed_spec(spec, 3.0)
+
+
 def test_a_constant_lr_cannot_be_narrowed():
     with pytest.raises(SweepEditError, match="constant"):
         narrowed_spec({"value": 0.01}, 1e-2)

@@ -223,6 +223,9 @@ class SweepEditError(ValueError):
 def narrowed_spec(spec: Mapping[str, Any], center: float, *, decades: float = 1.0) -> dict[str, Any]:
     """A parameter spec covering ``center / 10**decades`` to ``center * 10**decades``.
 
+    The new range never reaches past the old one: narrowing a sweep must not
+    make it try learning rates it excluded.
+
     - ``log_uniform_values``, ``q_log_uniform_values``, ``inv_log_uniform_values``,
       ``uniform``, ``q_uniform``: new ``min``/``max``, other keys kept.
     - ``log_uniform`` and ``inv_log_uniform`` (bounds are exponents): become
@@ -231,7 +234,8 @@ def narrowed_spec(spec: Mapping[str, Any], center: float, *, decades: float = 1.
       left, five log-spaced values replace them.
 
     Raises:
-        SweepEditError: The parameter is a constant or has a distribution without a range.
+        SweepEditError: The parameter is a constant or has a distribution without
+            a range, or ``center`` lies more than ``decades`` outside the old range.
     """
     import numpy as np
 
@@ -239,9 +243,17 @@ def narrowed_spec(spec: Mapping[str, Any], center: float, *, decades: float = 1.
 
     if not center > 0:
         raise SweepEditError(f"cannot narrow around a learning rate of {center!r}")
-    low, high = center / 10**decades, center * 10**decades
-    low, high = float(f"{low:.3g}"), float(f"{high:.3g}")
     name = infer_distribution(spec)
+    low, high = float(f"{center / 10**decades:.3g}"), float(f"{center * 10**decades:.3g}")
+    old_range = _old_range(spec, name)
+    if old_range is not None:
+        old_low, old_high = old_range
+        if low >= old_high or high <= old_low:
+            raise SweepEditError(
+                f"the suggested learning rate {center:.3g} lies more than {decades:g} decade(s) outside the sweep's "
+                f"range {old_low:.3g}..{old_high:.3g}; change the range by hand if you trust the suggestion"
+            )
+        low, high = max(low, old_low), min(high, old_high)
     if name in ("log_uniform_values", "q_log_uniform_values", "inv_log_uniform_values", "uniform", "q_uniform"):
         return {**spec, "min": low, "max": high}
     if name in ("log_uniform", "inv_log_uniform"):
@@ -252,6 +264,19 @@ def narrowed_spec(spec: Mapping[str, Any], center: float, *, decades: float = 1.
             return {"values": kept}
         return {"values": [float(f"{value:.2g}") for value in np.geomspace(low, high, 5)]}
     raise SweepEditError(f"a {name} learning rate has no range to narrow; use values or log_uniform_values")
+
+
+def _old_range(spec: Mapping[str, Any], name: str) -> tuple[float, float] | None:
+    """The values a learning-rate spec can take, as (lowest, highest); None when it has no range."""
+    import math
+
+    if name in ("log_uniform", "inv_log_uniform"):  # bounds are natural-log exponents
+        exponents = (spec["min"], spec["max"]) if name == "log_uniform" else (-spec["max"], -spec["min"])
+        return math.exp(exponents[0]), math.exp(exponents[1])
+    if "min" in spec and "max" in spec:
+        return float(spec["min"]), float(spec["max"])
+    numbers = [value for value in spec.get("values", ()) if isinstance(value, (int, float)) and not isinstance(value, bool)]
+    return (float(min(numbers)), float(max(numbers))) if numbers else None
 
 
 def _block_bounds(lines: list[str], parameter: str) -> tuple[int, int, str]:
@@ -306,7 +331,7 @@ def narrow_sweep_text(text: str, center: float, *, parameter: str = "lr", decade
     ]
     step = "  "
     block = [
-        f"{indent}{parameter}:  # narrowed by sweepkit lr-find: one decade each side of {center:.3g}",
+        f"{indent}{parameter}:  # narrowed by sweepkit lr-find: {decades:g} decade(s) each side of {center:.3g}, within the old range",
         *(f"{indent}{step}{line}" for line in body),
     ]
     new_lines = lines[:start] + block + lines[end:]

@@ -28,6 +28,7 @@ class RunRow:
         state: A W&B state name, or ``stopping`` while a stop is under way.
         epoch: How many values of the sweep's metric it logged.
         metric: The last value of the metric, if any.
+        best: The best value of the metric so far (what the sweep ranks runs by), if any.
         note: Why it ended as it did (stop reason, exit code), if known.
     """
 
@@ -36,6 +37,7 @@ class RunRow:
     state: str
     epoch: int = 0
     metric: float | None = None
+    best: float | None = None
     note: str = ""
 
 
@@ -74,7 +76,11 @@ def _metric(value: float | None) -> str:
 
 
 class PlainLines:
-    """One line per state change: readable in CI logs and files."""
+    """One line per state change: readable in CI logs and files.
+
+    The passing ``stopping`` state gets no line of its own: the agent's
+    message says the run is being stopped and why, its end line follows.
+    """
 
     def __init__(self, stream: TextIO, *, metric_name: str | None = None) -> None:
         self._stream = stream
@@ -83,13 +89,13 @@ class PlainLines:
 
     def update(self, rows: Sequence[RunRow]) -> None:
         for row in rows:
-            if self._seen.get(row.run_id) == row.state:
+            if self._seen.get(row.run_id) == row.state or row.state == "stopping":
                 continue
             self._seen[row.run_id] = row.state
             line = f"run {row.run_id} {row.state:<9} {format_params(row.params)}"
             if row.state not in ("pending", "running"):
                 if self._metric_name:
-                    line += f" | epochs {row.epoch} {self._metric_name} {_metric(row.metric)}"
+                    line += f" | epochs {row.epoch} {self._metric_name} best {_metric(row.best)} last {_metric(row.metric)}"
                 if row.note and row.state != FINISHED:
                     line += f" | {row.note}"
             self._write(line)
@@ -137,10 +143,14 @@ class LiveTable:
     def _render(self, rows: Sequence[RunRow]) -> list[str]:
         width = _terminal_width()
         shown = list(rows)[-self._max_rows :]
-        header = f"{'run':<8}  {'state':<9}  {'epoch':>5}  {self._metric_name[:12]:>12}  params"
+        best = f"best {self._metric_name}"[:16]
+        header = f"{'run':<8}  {'state':<9}  {'epoch':>5}  {best:>16}  {'last':>8}  params"
         lines = [header[:width]]
         for row in shown:
-            line = f"{row.run_id:<8}  {row.state:<9}  {row.epoch:>5}  {_metric(row.metric):>12}  {format_params(row.params)}"
+            line = (
+                f"{row.run_id:<8}  {row.state:<9}  {row.epoch:>5}  {_metric(row.best):>16}  {_metric(row.metric):>8}  "
+                f"{format_params(row.params)}"
+            )
             lines.append(line[:width])
         if len(rows) > len(shown):
             lines.append(f"... and {len(rows) - len(shown)} earlier runs")
@@ -229,18 +239,10 @@ def final_report(
             lines.append(f"  {place}. {run.run_id} {metric}={run.best:.4g} ({run.state}) {format_params(run.params)}")
     stopped = counts.get(KILLED, 0)
     if stopped:
-        lines.append(f"{stopped} run(s) stopped early (reasons are in the sweep store)")
-    run_dirs = [record.run_dir for record in records if record.run_dir]
-    if run_dirs:
+        lines.append(f"{stopped} run(s) stopped early by hyperband or by hand; why: sweepkit report {sweep_id}")
+    if any(record.run_dir for record in records):
+        # Not plain `wandb sync`: the logs name a local sweep W&B does not know; sweepkit sync stages clean copies.
         project_option = f" --project {shlex.quote(project)}" if project else " --project PROJECT"
         lines.append("upload to W&B later with:")
         lines.append(f"  sweepkit sync {sweep_id}{project_option}")
-        if len(run_dirs) <= 10:
-            dirs = " ".join(shlex.quote(_display_path(path)) for path in run_dirs)
-            lines.append(f"  or: wandb sync{project_option if project else ''} {dirs}")
     return "\n".join(lines)
-
-
-def _display_path(path: str) -> str:
-    relative = os.path.relpath(path)
-    return path if relative.startswith("..") else relative
