@@ -44,10 +44,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"train.py: failed: {result.failure}", file=sys.stderr)
         return 1
     summary = result.summary
-    where = f" at epoch {summary['best_epoch']}" if "best_epoch" in summary else f" (mean of {hp['folds']} folds)"
+    # best_* are taken at the epoch of the lowest val_loss (the weights the run keeps), not each metric's own best.
+    where = f"epoch {summary['best_epoch']}" if "best_epoch" in summary else f"mean of {hp['folds']} folds"
     print(
-        f"best val_accuracy {summary['best_val_accuracy']:.4f}, val_loss {summary['best_val_loss']:.4f}{where}; "
-        f"{summary['epochs_trained']} epochs in {summary['train_seconds']:.1f} s"
+        f"at the lowest val_loss ({where}): val_loss {summary['best_val_loss']:.4f}, "
+        f"val_accuracy {summary['best_val_accuracy']:.4f}; {summary['epochs_trained']} epochs in {summary['train_seconds']:.1f} s"
     )
     return 0
 

@@ -87,6 +87,32 @@ def test_a_hyperband_sweep_without_strict_gets_a_note_and_one_with_it_none(runne
     assert "strict" not in quiet.stderr
 
 
+@pytest.mark.parametrize(
+    "overrides, needle",
+    [
+        ({"parameters": {"a": {"values": [1, 2]}, "lr": {"min": 0.1, "max": 1.0}}, "method": "random"}, "continuous here: lr"),
+        ({}, "method: random only; this sweep uses method: grid"),
+    ],
+)
+def test_no_repeat_where_it_cannot_apply_is_a_usage_error(runner, tmp_path, overrides, needle):
+    sweep = write_sweep(tmp_path, **overrides)
+
+    results = [runner.invoke(main, ["run", sweep, "--no-repeat"]), runner.invoke(main, ["sweep", sweep, "--offline", "--no-repeat"])]
+
+    for result in results:
+        assert result.exit_code == 2 and needle in result.output
+    assert not (tmp_path / "wandb").exists()
+
+
+def test_no_repeat_on_a_discrete_random_sweep_is_accepted(runner, tmp_path):
+    sweep = write_sweep(tmp_path, method="random", parameters={"a": {"values": [1, 2]}, "b": {"min": 1, "max": 2}})
+
+    created = runner.invoke(main, ["sweep", sweep, "--offline", "--no-repeat"])
+
+    assert created.exit_code == 0, created.output
+    assert SweepStore.open(tmp_path, created.stdout.strip()).info.no_repeat
+
+
 def test_workers_and_gpus_together_are_a_usage_error(runner, tmp_path):
     result = runner.invoke(main, ["run", write_sweep(tmp_path), "--workers", "2", "--gpus", "0,1"])
 
@@ -104,6 +130,14 @@ def test_library_errors_are_one_line_and_debug_shows_the_traceback(runner, tmp_p
     assert "Error: cannot start runs: program 'missing_program.py' not found" in short.output
     assert "Traceback" not in short.output
     assert isinstance(debug.exception, AgentError)
+
+
+def test_an_unknown_sweep_id_says_where_it_looked_without_the_debug_hint(runner, tmp_path):
+    result = runner.invoke(main, ["agent", "nosuch"])
+
+    assert result.exit_code == 1
+    assert "no offline sweep 'nosuch'" in result.output and "WANDB_DIR" in result.output
+    assert "--debug" not in result.output
 
 
 def test_an_agent_that_gives_up_exits_1_and_shows_the_failed_output(runner, tmp_path):

@@ -57,6 +57,7 @@ def test_only_given_values_are_returned() -> None:
         (["--dataset=imagenet"], "digits, mnist, fashion_mnist, cifar10"),
         (["--dataset=missing.npz"], "no such file"),
         (["--lrr=0.1"], "did you mean lr?"),
+        (["--projekt=x"], "; option: project"),
     ],
 )
 def test_bad_values_exit_2_with_the_valid_choices(argv: list[str], needle: str, capsys) -> None:

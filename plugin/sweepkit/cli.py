@@ -95,8 +95,12 @@ class SweepkitGroup(click.Group):
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as error:
+            from sweepkit.agent.store import SweepNotFoundError
+
             if ctx.params.get("debug"):
                 raise
+            if isinstance(error, SweepNotFoundError):  # a wrong id or directory: the message says what to do
+                raise click.ClickException(str(error)) from error
             raise click.ClickException(f"{error}\n(run with --debug for the traceback)") from error
 
 
@@ -132,6 +136,14 @@ def _wandb_dir(option: str | None) -> str:
 
 def _offline_mode() -> bool:
     return os.environ.get("WANDB_MODE", "").lower() in ("offline", "dryrun", "disabled")
+
+
+def _check_no_repeat(no_repeat: bool, sweep: SweepFile) -> None:
+    from sweepkit.engine import no_repeat_problem
+
+    problem = no_repeat_problem(sweep.config) if no_repeat else None
+    if problem:
+        raise click.UsageError(f"--no-repeat: {problem} ({sweep.path})")
 
 
 def _agent_options(count: int | None, workers: int | None, gpus: tuple[str, ...] | None, max_failed: int | None) -> Any:
@@ -170,6 +182,7 @@ def run(
     from sweepkit.agent.store import SweepStore
 
     options = _agent_options(count, workers, gpus, max_consecutive_failed_runs)
+    _check_no_repeat(no_repeat, sweep)
     directory = _wandb_dir(wandb_dir)
     store = SweepStore.create(directory, sweep.config, seed=seed, no_repeat=no_repeat, project=project, entity=entity)
     click.echo(f"Created offline sweep: {store.info.id}", err=as_json)
@@ -203,6 +216,7 @@ def sweep(
     if offline or _offline_mode():
         from sweepkit.agent.store import SweepStore
 
+        _check_no_repeat(no_repeat, sweep)
         directory = _wandb_dir(wandb_dir)
         store = SweepStore.create(directory, sweep.config, seed=seed, no_repeat=no_repeat, project=project, entity=entity)
         sweep_id, mode = store.info.id, "offline"

@@ -76,6 +76,21 @@ def next_runs(
     return search.suggest(tuple(runs), n, rng)
 
 
+def no_repeat_problem(config: Mapping[str, Any]) -> str | None:
+    """Why ``no_repeat`` cannot apply to this sweep (it would be ignored), or None when it can."""
+    if config.get("method") != RandomSearch.name:
+        return f"no_repeat applies to method: random only; this sweep uses method: {config.get('method')}"
+    continuous = [
+        ".".join(parameter.path) for parameter in parameters_of(config) if parameter.distribution.cardinality() is None
+    ]
+    if continuous:
+        return (
+            f"no_repeat needs every parameter to be discrete (values, value or int_uniform); "
+            f"continuous here: {', '.join(continuous)}"
+        )
+    return None
+
+
 def next_run(
     config: Mapping[str, Any],
     runs: Sequence[Run],

@@ -171,7 +171,7 @@ class _ArgumentParser(argparse.ArgumentParser):
         if unknown:
             names = [arg.lstrip("-").split("=")[0] for arg in unknown.split() if arg.startswith("--")]
             if names:
-                message = str(_unknown(names[0]))
+                message = f"{_unknown(names[0])}; option: project"
         super().error(message)
 
 
