@@ -26,6 +26,20 @@ def test_plain_lines_print_one_line_per_state_change():
     assert "epochs 3 acc best 0.8 last 0.7" in output[1] and output[1].endswith("hyperband: lost")
 
 
+def test_plain_lines_do_not_repeat_a_reason_a_message_already_gave():
+    stream = io.StringIO()
+    lines = PlainLines(stream, metric_name="acc")
+
+    lines.message("stopping run r1: hyperband: lost")
+    lines.update([RunRow("r1", {}, "killed", epoch=4, metric=0.1, best=0.1, note="hyperband: lost")])
+    lines.update([RunRow("r2", {}, "killed", epoch=4, metric=0.1, best=0.1, note="killed by another agent")])
+
+    first, killed, other = stream.getvalue().splitlines()
+    assert first == "stopping run r1: hyperband: lost"
+    assert killed.endswith("best 0.1 last 0.1") and "hyperband" not in killed
+    assert other.endswith("| killed by another agent")
+
+
 def test_live_table_redraws_in_place_and_keeps_messages_above():
     stream = io.StringIO()
     table = LiveTable(stream, metric_name="acc", max_rows=2, min_redraw_s=0)

@@ -79,13 +79,15 @@ class PlainLines:
     """One line per state change: readable in CI logs and files.
 
     The passing ``stopping`` state gets no line of its own: the agent's
-    message says the run is being stopped and why, its end line follows.
+    message says the run is being stopped and why, its end line follows
+    without repeating a reason a message already gave.
     """
 
     def __init__(self, stream: TextIO, *, metric_name: str | None = None) -> None:
         self._stream = stream
         self._metric_name = metric_name
         self._seen: dict[str, str] = {}
+        self._messages: list[str] = []
 
     def update(self, rows: Sequence[RunRow]) -> None:
         for row in rows:
@@ -96,11 +98,12 @@ class PlainLines:
             if row.state not in ("pending", "running"):
                 if self._metric_name:
                     line += f" | epochs {row.epoch} {self._metric_name} best {_metric(row.best)} last {_metric(row.metric)}"
-                if row.note and row.state != FINISHED:
+                if row.note and row.state != FINISHED and not any(row.note in text for text in self._messages):
                     line += f" | {row.note}"
             self._write(line)
 
     def message(self, text: str) -> None:
+        self._messages.append(text)
         self._write(text)
 
     def close(self) -> None:
