@@ -132,6 +132,23 @@ def test_leaderboard_ranks_by_best_value_and_says_why_runs_ended(tmp_path):
     assert rows[0].params == {"lr": 1e-2, "dropout": 0.1, "optimizer": "adam", "epochs": 3}
 
 
+def test_a_long_note_is_cut_in_the_table_and_given_in_full_below_it():
+    from sweepkit.report.leaderboard import LeaderboardRow, format_leaderboard
+
+    reason = "hyperband: val_accuracy value at the bracket 0.0625 is below the threshold 0.923611 at bracket 3"
+    rows = [
+        LeaderboardRow(1, "aaaa", 1, "finished", "", {"lr": 0.1}, 0.9, 3, 4, False),
+        LeaderboardRow(2, "bbbb", 2, "killed", reason, {"lr": 0.2}, 0.1, 3, 4, False),
+    ]
+
+    text = format_leaderboard(rows, metric_name="val_accuracy")
+
+    table, full = text.split("\n\nnotes in full:\n")
+    assert reason not in table and "hyperband: val_accuracy" in table
+    assert full == f"  bbbb: {reason}"
+    assert "notes in full" not in format_leaderboard(rows[:1], metric_name="val_accuracy")
+
+
 def test_leaderboard_of_a_minimized_metric_puts_the_lowest_first(tmp_path):
     config = {**CONFIG, "metric": {"name": "loss", "goal": "minimize"}}
     store = make_sweep(

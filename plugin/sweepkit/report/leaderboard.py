@@ -145,4 +145,7 @@ def format_leaderboard(
         )
     widths = [max(len(line[column]) for line in table) for column in range(len(header))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in table]
+    cut = [row for row in rows if len(row.note) > _REASON_WIDTH]
+    if cut:
+        lines += ["", "notes in full:", *(f"  {row.run_id}: {row.note}" for row in cut)]
     return "\n".join(lines)
