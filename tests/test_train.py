@@ -99,10 +99,15 @@ def test_nan_loss_stops_at_once_and_fails_the_run(fake_wandb, capsys) -> None:
     assert "learning rate" in capsys.readouterr().err
 
 
-def test_early_stopping_restores_the_best_weights(fake_wandb) -> None:
+def test_early_stopping_restores_the_best_weights(fake_wandb, capsys) -> None:
     assert run_train(["--subset=300", "--epochs=30", "--lr=0.05", "--patience=2", "--width=256"]) == 0
     (run,) = fake_wandb.runs
     summary = run.summary
+    # The last line names the epoch its numbers come from: the lowest val_loss, not each metric's own best.
+    assert capsys.readouterr().out.splitlines()[-1].startswith(
+        f"at the lowest val_loss (epoch {summary['best_epoch']}): val_loss {summary['best_val_loss']:.4f}, "
+        f"val_accuracy {summary['best_val_accuracy']:.4f}; "
+    )
     val_losses = [row["val_loss"] for row in run.history]
     assert summary["stopped_epoch"] == len(val_losses) < 30
     assert summary["best_epoch"] == int(np.argmin(val_losses)) + 1 < summary["stopped_epoch"]
