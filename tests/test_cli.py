@@ -113,6 +113,20 @@ def test_no_repeat_on_a_discrete_random_sweep_is_accepted(runner, tmp_path):
     assert SweepStore.open(tmp_path, created.stdout.strip()).info.no_repeat
 
 
+def test_gpus_without_nvidia_smi_get_a_note(runner, tmp_path, monkeypatch):
+    import shutil
+
+    sweep = write_sweep(tmp_path)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    without = runner.invoke(main, ["run", sweep, "--gpus", "0", "--count", "1"])
+    monkeypatch.setattr(shutil, "which", lambda name: f"/usr/bin/{name}")
+    with_smi = runner.invoke(main, ["run", sweep, "--gpus", "0", "--count", "1"])
+
+    assert without.exit_code == 0 and with_smi.exit_code == 0
+    assert "nvidia-smi is not on PATH" in without.stderr
+    assert "nvidia-smi" not in with_smi.stderr
+
+
 def test_workers_and_gpus_together_are_a_usage_error(runner, tmp_path):
     result = runner.invoke(main, ["run", write_sweep(tmp_path), "--workers", "2", "--gpus", "0,1"])
 

@@ -149,6 +149,15 @@ def test_a_long_note_is_cut_in_the_table_and_given_in_full_below_it():
     assert "notes in full" not in format_leaderboard(rows[:1], metric_name="val_accuracy")
 
 
+def test_json_rows_give_a_whole_epoch_as_an_integer():
+    from sweepkit.report.leaderboard import LeaderboardRow
+
+    def row(best_epoch):
+        return LeaderboardRow(1, "aaaa", 1, "finished", "", {}, 0.9, best_epoch, 4, False).to_json()["best_epoch"]
+
+    assert [type(row(17.0)), row(17.0), row(2.5), row(None)] == [int, 17, 2.5, None]
+
+
 def test_leaderboard_of_a_minimized_metric_puts_the_lowest_first(tmp_path):
     config = {**CONFIG, "metric": {"name": "loss", "goal": "minimize"}}
     store = make_sweep(

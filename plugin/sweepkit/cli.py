@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -151,6 +152,12 @@ def _agent_options(count: int | None, workers: int | None, gpus: tuple[str, ...]
 
     if workers is not None and gpus:
         raise click.UsageError("give --workers or --gpus, not both (--gpus runs one run per GPU)")
+    if gpus and shutil.which("nvidia-smi") is None:
+        click.echo(
+            f"note: --gpus {','.join(gpus)}, but nvidia-smi is not on PATH: if this machine has no NVIDIA GPU, "
+            "the runs train on the CPU (use --workers to run several at once)",
+            err=True,
+        )
     return AgentOptions(count=count, workers=workers or 1, gpus=gpus or (), max_consecutive_failed_runs=max_failed)
 
 

@@ -55,7 +55,7 @@ class LeaderboardRow:
             "note": self.note,
             "params": dict(self.params),
             "best": self.best,
-            "best_epoch": self.best_epoch,
+            "best_epoch": int(self.best_epoch) if self.best_epoch is not None and float(self.best_epoch).is_integer() else self.best_epoch,
             "epochs": self.epochs,
             "live": self.live,
         }
