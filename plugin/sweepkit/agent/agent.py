@@ -638,12 +638,12 @@ class Agent:
         self.progress.update(list(self._rows.values()))
 
     def _row(self, record: RunRecord, log: Any, *, stopping: bool = False) -> RunRow:
-        from sweepkit.search.base import MAXIMIZE, metric_goal, metric_history
+        from sweepkit.search.base import best_metric_value, metric_goal, metric_history
 
         metric = (self.config.get("metric") or {}).get("name")
         history = log.history if log is not None else record.history
-        values = metric_history(Run(name=record.id, params=record.params, history=tuple(history)), metric) if metric else []
-        best = max if metric_goal(self.config) == MAXIMIZE else min
+        run = Run(name=record.id, params=record.params, history=tuple(history))
+        values = metric_history(run, metric) if metric else []
         state = "stopping" if stopping and record.state == RUNNING else record.state
         return RunRow(
             run_id=record.id,
@@ -651,7 +651,7 @@ class Agent:
             state=state,
             epoch=len(values),
             metric=values[-1] if values else None,
-            best=best(values) if values else None,
+            best=best_metric_value(run, metric, metric_goal(self.config)) if values else None,
             note=record.reason or "",
         )
 
